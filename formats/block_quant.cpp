@@ -1,0 +1,183 @@
+#include "formats/block_quant.hpp"
+
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "formats/codec.hpp"
+#include "formats/compat_microxcaling.hpp"
+#include "formats/fast_f32.hpp"
+
+namespace mx {
+namespace {
+
+constexpr std::uint32_t kNanScale = 0xFF;
+
+template <Rounding R>
+void run_grid(const F32Grid& g, const ElemFormat& elem, int s, std::uint64_t seed, const float* x,
+              std::size_t n, float* y, std::uint32_t* codes, std::uint64_t index0) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t rnd =
+        R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
+    const std::uint32_t r = quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(x[i]), rnd);
+    if (y) y[i] = std::bit_cast<float>(r);
+    if (codes) codes[i] = grid_bits_to_code(elem, s, r);
+  }
+}
+
+void quantize_on_grid(const ElemFormat& elem, int s, const RoundSpec& rs, const float* x,
+                      std::size_t n, float* y, std::uint32_t* codes, std::uint64_t index0) {
+  const F32Grid g = make_f32_grid(elem, s, rs);
+  switch (rs.mode) {
+#define MX_CASE(M) \
+  case M: return run_grid<M>(g, elem, s, rs.seed, x, n, y, codes, index0);
+    MX_CASE(Rounding::kNearestEven)
+    MX_CASE(Rounding::kNearestAway)
+    MX_CASE(Rounding::kTowardZero)
+    MX_CASE(Rounding::kTowardPositive)
+    MX_CASE(Rounding::kTowardNegative)
+    MX_CASE(Rounding::kOdd)
+    MX_CASE(Rounding::kStochastic)
+#undef MX_CASE
+  }
+}
+
+McRound mc_round(Rounding r) {
+  switch (r) {
+    case Rounding::kNearestAway: return McRound::kNearest;
+    case Rounding::kNearestEven: return McRound::kEven;
+    case Rounding::kTowardZero: return McRound::kFloor;
+    default:
+      throw std::invalid_argument(
+          "--compat microxcaling supports only nearest-away, nearest-even and toward-zero");
+  }
+}
+
+// Non-power-of-two scales (ue4m3, fp32, NVFP4): S = amax / max_elem rounded to the scale
+// format, elements round(x / S). The quotients are formed in double and then rounded once:
+// this is correctly rounded because a quotient of a 24-bit and a <= 28-bit integer that is
+// not itself a midpoint of the target grid (<= 25 bits) differs from every midpoint by more
+// than 2^-53 relative, so the double rounding cannot cross one.
+template <typename T>
+std::uint32_t generic_scaled_block(const BlockSpec& spec, const T* x, std::size_t n, T* y,
+                                   std::uint32_t* codes, std::uint64_t index0) {
+  const ElemFormat& elem = spec.format.elem;
+  double amax = 0;
+  bool nonfinite = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double a = std::fabs(static_cast<double>(x[i]));
+    if (!std::isfinite(a)) nonfinite = true;
+    if (a > amax) amax = a;
+  }
+  const double max_elem = decode(elem, elem.max_magnitude_code());
+  double scale = 0;
+  std::uint32_t scale_code = 0;
+  const RoundSpec rne{};
+  switch (spec.format.scale) {
+    case ScaleFormat::kUe4m3:
+      scale_code = nonfinite ? kE4M3.nan_code() : encode(kE4M3, amax / max_elem, rne);
+      scale = decode(kE4M3, scale_code);
+      break;
+    case ScaleFormat::kNvfp4:
+      scale_code = nonfinite ? kE4M3.nan_code()
+                             : encode(kE4M3, amax / max_elem / spec.tensor_scale, rne);
+      scale = decode(kE4M3, scale_code) * spec.tensor_scale;
+      break;
+    case ScaleFormat::kF32:
+      scale_code = nonfinite ? 0x7FC00000u : encode(kFp32, amax / max_elem, rne);
+      scale = decode(kFp32, scale_code);
+      break;
+    case ScaleFormat::kE8m0: break;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const double xi = static_cast<double>(x[i]);
+    std::uint32_t c;
+    double v;
+    if (nonfinite) {
+      c = 0;
+      v = std::numeric_limits<double>::quiet_NaN();
+    } else if (scale == 0) {  // the whole block underflowed the scale format
+      c = encode(elem, std::signbit(xi) ? -0.0 : 0.0, spec.round);
+      v = std::signbit(xi) && elem.has_negative_zero() ? -0.0 : 0.0;
+    } else {
+      const std::uint64_t rnd = stochastic_bits(spec.round.seed, index0 + i);
+      c = encode(elem, xi / scale, spec.round, nullptr, rnd);
+      v = decode(elem, c) * scale;
+    }
+    if (codes) codes[i] = c;
+    if (y) y[i] = static_cast<T>(v);
+  }
+  return scale_code;
+}
+
+}  // namespace
+
+double nvfp4_tensor_scale(double amax) {
+  if (!(amax > 0) || !std::isfinite(amax)) return 1.0;
+  const double s = decode(kFp32, encode(kFp32, amax / (448.0 * 6.0), RoundSpec{}));
+  return s > 0 ? s : 1.0;
+}
+
+std::uint32_t quantize_block_f32(const BlockSpec& spec, const float* x, std::size_t n, float* y,
+                                 std::uint32_t* codes, std::uint64_t index0) {
+  const MxFormat& f = spec.format;
+  if (spec.compat == Compat::kMicroxcaling) {
+    unsigned sc = 0;
+    microxcaling_quantize_block(f.elem, mc_round(spec.round.mode), x, y, n, &sc);
+    return sc;
+  }
+  if (f.scale != ScaleFormat::kE8m0) return generic_scaled_block(spec, x, n, y, codes, index0);
+  // 1. amax on the bits (|x| orders like its bit pattern); NaN/Inf anywhere -> NaN scale.
+  std::uint32_t amax = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t a = std::bit_cast<std::uint32_t>(x[i]) & 0x7FFFFFFFu;
+    amax = a > amax ? a : amax;
+  }
+  if (amax >= 0x7F800000u) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (y) y[i] = std::numeric_limits<float>::quiet_NaN();
+      if (codes) codes[i] = 0;
+    }
+    return kNanScale;
+  }
+  // 2. Shared exponent by rule, clamped to the E8M0 range; 3. elements on the scaled grid.
+  const int s = shared_scale_exponent(f.elem, f.rule, amax);
+  quantize_on_grid(f.elem, s, spec.round, x, n, y, codes, index0);
+  return static_cast<std::uint32_t>(s + 127);
+}
+
+std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::size_t n,
+                                 double* y, std::uint32_t* codes, std::uint64_t index0) {
+  const MxFormat& f = spec.format;
+  if (spec.compat == Compat::kMicroxcaling)
+    throw std::invalid_argument("--compat microxcaling needs float32 input");
+  if (f.scale != ScaleFormat::kE8m0) return generic_scaled_block(spec, x, n, y, codes, index0);
+  std::uint64_t amax = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t a = std::bit_cast<std::uint64_t>(x[i]) & ~(std::uint64_t{1} << 63);
+    amax = a > amax ? a : amax;
+  }
+  if (amax >= 0x7FF0000000000000ull) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (y) y[i] = std::numeric_limits<double>::quiet_NaN();
+      if (codes) codes[i] = 0;
+    }
+    return kNanScale;
+  }
+  const int s = shared_scale_exponent_f64(f.elem, f.rule, amax);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t rnd = stochastic_bits(spec.round.seed, index0 + i);
+    const std::uint32_t c = encode(f.elem, x[i], spec.round, nullptr, rnd, s);
+    if (codes) codes[i] = c;
+    if (y) y[i] = std::ldexp(decode(f.elem, c), s);
+  }
+  return static_cast<std::uint32_t>(s + 127);
+}
+
+void quantize_elems_f32(const BlockSpec& spec, const float* x, std::size_t n, float* y,
+                        std::uint32_t* codes, std::uint64_t index0) {
+  quantize_on_grid(spec.format.elem, 0, spec.round, x, n, y, codes, index0);
+}
+
+}  // namespace mx

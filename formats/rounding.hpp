@@ -1,0 +1,118 @@
+// Rounding modes, overflow policies, status flags and the one integer rounding decision
+// that every conversion in mxlab goes through (DESIGN.md: "one integer rounding core").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace mx {
+
+enum class Rounding : std::uint8_t {
+  kNearestEven,     // IEEE roundTiesToEven, the OCP default
+  kNearestAway,     // roundTiesToAway
+  kTowardZero,      // truncation
+  kTowardPositive,  // ceiling
+  kTowardNegative,  // floor
+  kOdd,             // round to odd (von Neumann): inexact results take the odd neighbour
+  kStochastic,      // round up with probability equal to the discarded fraction
+};
+
+enum class Overflow : std::uint8_t {
+  kSaturate,     // overflow gives the largest finite magnitude (OCP's recommended default)
+  kToNanOrInf,   // overflow gives Inf if the format has it, else NaN, else saturates
+};
+
+// Status flags, OR-ed together. Per-element conversions report them; tensor kernels
+// accumulate counts where asked.
+enum StatusFlag : std::uint8_t {
+  kStatusOk = 0,
+  kInexact = 1 << 0,
+  kUnderflow = 1 << 1,  // tiny (below the smallest normal) and inexact
+  kOverflow = 1 << 2,   // the rounded magnitude exceeded the largest finite value
+  kSaturated = 1 << 3,  // the result was clamped to the largest finite value
+  kInvalid = 1 << 4,    // NaN into a format without NaN, negative into E8M0
+};
+using Status = std::uint8_t;
+
+struct RoundSpec {
+  Rounding mode = Rounding::kNearestEven;
+  Overflow overflow = Overflow::kSaturate;
+  std::uint64_t seed = 0;  // stochastic rounding only
+};
+
+std::optional<Rounding> parse_rounding(std::string_view name);
+std::optional<Overflow> parse_overflow(std::string_view name);
+std::string_view rounding_name(Rounding r);
+std::string_view overflow_name(Overflow o);
+
+// Counter-based random bits for stochastic rounding: a pure function of (seed, index), so a
+// tensor rounds to the same bits whatever the thread count or the order of the work.
+// SplitMix64's finaliser applied twice over a Weyl-sequence combination of the inputs.
+constexpr std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+constexpr std::uint64_t stochastic_bits(std::uint64_t seed, std::uint64_t index) {
+  return mix64(mix64(seed + 0x9E3779B97F4A7C15ull) ^ (index * 0xD1B54A32D192ED03ull));
+}
+
+// The rounding decision. A magnitude `sig` (an integer, in units of some ulp u) is to be
+// rounded to a multiple of 2^shift * u. Returns true when the truncated result
+// (sig >> shift) must be incremented by one. `shift` may be any value >= 1 (bits beyond 63
+// are all below the half point because sig < 2^64). `negative` is the sign of the value,
+// `rnd` the 64 random bits of stochastic rounding.
+//
+// Bit naming as in SoftFloat / APFloat: the kept LSB, the half (round) bit, and the
+// remainder below it (sticky).
+constexpr bool round_up(Rounding mode, std::uint64_t sig, int shift, bool negative,
+                        std::uint64_t rnd) {
+  std::uint64_t kept, rem, half;
+  if (shift >= 64) {
+    kept = 0;
+    rem = sig;
+    half = 0;  // marks "half point is above every bit of sig"
+  } else {
+    kept = sig >> shift;
+    rem = sig & ((std::uint64_t{1} << shift) - 1);
+    half = std::uint64_t{1} << (shift - 1);
+  }
+  if (rem == 0) return false;  // exact: no mode rounds
+  const bool above_half = half != 0 && rem > half;
+  const bool at_half = half != 0 && rem == half;
+  switch (mode) {
+    case Rounding::kNearestEven: return above_half || (at_half && (kept & 1));
+    case Rounding::kNearestAway: return above_half || at_half;
+    case Rounding::kTowardZero: return false;
+    case Rounding::kTowardPositive: return !negative;
+    case Rounding::kTowardNegative: return negative;
+    case Rounding::kOdd: return (kept & 1) == 0;
+    case Rounding::kStochastic: {
+      // The discarded fraction rem / 2^shift as a 64-bit fixed-point number; round up
+      // with that probability (exact in expectation to 2^-64).
+      std::uint64_t frac;
+      if (shift <= 64)
+        frac = shift == 64 ? rem : rem << (64 - shift);
+      else
+        frac = shift - 64 >= 64 ? 0 : rem >> (shift - 64);
+      return rnd < frac;
+    }
+  }
+  return false;
+}
+
+// Whether an overflowing result goes to the largest finite value whatever the policy:
+// IEEE 754 §7.4 for directed modes (toward zero, or toward the opposite infinity), and
+// round-to-odd, which never rounds a finite value to infinity.
+constexpr bool overflow_clamps(Rounding mode, bool negative) {
+  switch (mode) {
+    case Rounding::kTowardZero:
+    case Rounding::kOdd: return true;
+    case Rounding::kTowardPositive: return negative;
+    case Rounding::kTowardNegative: return !negative;
+    default: return false;
+  }
+}
+
+}  // namespace mx

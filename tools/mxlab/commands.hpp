@@ -1,0 +1,31 @@
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace mx::cli {
+
+// Thrown for a bad combination of flags (exit status 2); other errors exit with 1.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Command {
+  CLI::App* sub;
+  std::function<int()> run;
+};
+
+std::string version_string();
+void register_quantize(CLI::App& app, std::vector<Command>& out);
+void register_formats(CLI::App& app, std::vector<Command>& out);
+
+// Checks before any work that `path`'s folder exists and is writable, so a bad output
+// path fails fast and leaves nothing behind. Throws naming the flag.
+void check_writable(const std::string& flag, const std::string& path);
+
+}  // namespace mx::cli
