@@ -15,14 +15,22 @@ namespace {
 constexpr std::uint32_t kNanScale = 0xFF;
 
 template <Rounding R>
-void run_grid(const F32Grid& g, const ElemFormat& elem, int s, std::uint64_t seed, const float* x,
+void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std::uint64_t seed,
+              const float* x,
               std::size_t n, float* y, std::uint32_t* codes, std::uint64_t index0) {
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t rnd =
         R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
     const std::uint32_t r = quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(x[i]), rnd);
     if (y) y[i] = std::bit_cast<float>(r);
-    if (codes) codes[i] = grid_bits_to_code(elem, s, r);
+    if (codes) {
+      // A finite input whose rounded value lies beyond the fp32 range (only with amax near
+      // FLT_MAX and the ceil/rceil rules) shows as Inf in fp32; its code comes from the
+      // generic codec.
+      codes[i] = ((r & 0x7FFFFFFFu) >= 0x7F800000u && std::isfinite(x[i]))
+                     ? encode(elem, static_cast<double>(x[i]), RoundSpec{R, ovf}, nullptr, rnd, s)
+                     : grid_bits_to_code(elem, s, r);
+    }
   }
 }
 
@@ -31,7 +39,7 @@ void quantize_on_grid(const ElemFormat& elem, int s, const RoundSpec& rs, const 
   const F32Grid g = make_f32_grid(elem, s, rs);
   switch (rs.mode) {
 #define MX_CASE(M) \
-  case M: return run_grid<M>(g, elem, s, rs.seed, x, n, y, codes, index0);
+  case M: return run_grid<M>(g, elem, s, rs.overflow, rs.seed, x, n, y, codes, index0);
     MX_CASE(Rounding::kNearestEven)
     MX_CASE(Rounding::kNearestAway)
     MX_CASE(Rounding::kTowardZero)

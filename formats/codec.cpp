@@ -74,7 +74,11 @@ std::uint32_t encode(const ElemFormat& f, double x, const RoundSpec& spec, Statu
     return c;
   };
 
-  // 1. Non-finite inputs.
+  // 1. NaN, negatives into the unsigned E8M0, and +-Inf.
+  if (f.is_scale() && neg && (xe != 0 || xm != 0) && !(xe == 0x7FF && xm != 0)) {
+    st |= kInvalid;
+    return done(f.nan_code());
+  }
   if (xe == 0x7FF) {
     if (xm != 0) {  // NaN
       if (f.has_nan()) return done(f.nan_code() | sign);
@@ -88,10 +92,6 @@ std::uint32_t encode(const ElemFormat& f, double x, const RoundSpec& spec, Statu
       return done(max_code(f, neg));
     }
     return done((f.has_inf() ? f.inf_code() : f.nan_code()) | sign);
-  }
-  if (f.is_scale() && neg && (xe != 0 || xm != 0)) {  // E8M0 is unsigned
-    st |= kInvalid;
-    return done(f.nan_code());
   }
 
   // 2. Zero.
@@ -130,7 +130,14 @@ std::uint32_t encode(const ElemFormat& f, double x, const RoundSpec& spec, Statu
     k = sig << -shift;  // exact; lead <= emax + 1 bounds the size
   } else {
     const bool inexact = shift >= 64 || (sig & ((std::uint64_t{1} << shift) - 1)) != 0;
-    k = (shift >= 64 ? 0 : sig >> shift) + (round_up(spec.mode, sig, shift, neg, rnd) ? 1 : 0);
+    std::uint64_t rsig = sig;
+    if (!f.is_int() && f.man_bits == 0 && lead >= f.emin() && shift < 64) {
+      // With no mantissa bits the kept value is always 1 (or 2^emin's 1); "even" means the
+      // code's LSB, which here is the exponent field's: substitute that parity.
+      const std::uint64_t parity = static_cast<std::uint64_t>(q + f.bias) & 1;
+      rsig = (sig & ((std::uint64_t{1} << shift) - 1)) | (parity << shift);
+    }
+    k = (shift >= 64 ? 0 : sig >> shift) + (round_up(spec.mode, rsig, shift, neg, rnd) ? 1 : 0);
     if (inexact) {
       st |= kInexact;
       if (f.is_float() && lead < f.emin()) st |= kUnderflow;

@@ -27,6 +27,7 @@ F32Grid make_f32_grid(const ElemFormat& elem, int scale_exp, const RoundSpec& sp
     g.man_bits = elem.man_bits;
     g.q_biased = elem.emin() + scale_exp - elem.man_bits + 150;
     g.keep_neg_zero = elem.has_negative_zero();
+    g.exp_parity_offset = elem.bias - 127 - scale_exp;
   }
   const std::uint32_t max_code = elem.max_magnitude_code();
   g.max_pos = magnitude_bits(std::ldexp(decode(elem, max_code), scale_exp));

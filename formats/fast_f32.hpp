@@ -31,6 +31,7 @@ struct F32Grid {
   std::uint32_t inf_pos = 0;  // magnitude bits output for +Inf / -Inf inputs
   std::uint32_t inf_neg = 0;
   bool keep_neg_zero = true;
+  int exp_parity_offset = 0;  // m == 0 floats: code exponent field = E + offset (+ const)
 };
 
 // Precomputes the grid of `elem` scaled by 2^scale_exp for the rounding spec.
@@ -43,7 +44,7 @@ inline std::uint32_t quantize_bits_f32(const F32Grid& g, std::uint32_t u, std::u
   const std::uint32_t sign = u & 0x80000000u;
   const std::uint32_t a = u ^ sign;
   if (a >= 0x7F800000u) [[unlikely]] {
-    if (a > 0x7F800000u) return g.nan_out;
+    if (a > 0x7F800000u) return g.nan_out ? (g.nan_out | sign) : 0u;  // NaN keeps its sign
     return (sign ? g.inf_neg : g.inf_pos) | sign;
   }
   const int e = static_cast<int>(a >> 23);
@@ -54,7 +55,12 @@ inline std::uint32_t quantize_bits_f32(const F32Grid& g, std::uint32_t u, std::u
   const int drop = drop_sub > drop_norm ? drop_sub : drop_norm;
   std::uint32_t r = a;
   if (drop > 0) {
-    const std::uint32_t sig = (a & 0x7FFFFFu) | (e ? 0x800000u : 0u);
+    std::uint32_t sig = (a & 0x7FFFFFu) | (e ? 0x800000u : 0u);
+    if (g.man_bits == 0 && drop == drop_norm && drop <= 23) [[unlikely]] {
+      // No mantissa bits: "even"/"odd" is the parity of the code's exponent field.
+      const std::uint32_t parity = static_cast<std::uint32_t>(ee + lead_pos - 23 + g.exp_parity_offset) & 1u;
+      sig = (sig & ((std::uint32_t{1} << drop) - 1)) | (parity << drop);
+    }
     const bool up = round_up(R, sig, drop, sign != 0, rnd);
     if (drop <= 23) {
       const std::uint32_t unit = std::uint32_t{1} << drop;

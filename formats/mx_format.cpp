@@ -115,7 +115,12 @@ MxFormat parse_mx_format(std::string_view name) {
     // mxfp8_e4m3 -> e4m3; mxint8 -> int8; mxe3m4 -> e3m4
     if (elem.starts_with("fp") && elem.find('_') != std::string_view::npos)
       elem = elem.substr(elem.find('_') + 1);
-    ElemFormat e = parse_elem_format(elem);
+    ElemFormat e;
+    try {
+      e = parse_elem_format(elem);
+    } catch (const FormatError& err) {
+      throw FormatError(fmt::format("unknown format '{}' (element part: {})", name, err.what()));
+    }
     if (e.is_scale())
       throw FormatError(fmt::format("unknown format '{}': e8m0 is a scale, not an element", name));
     f.elem = e;

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<mx::cli::Command> commands;
   mx::cli::register_quantize(app, commands);
+  mx::cli::register_sweep(app, commands);
+  mx::cli::register_table(app, commands);
   mx::cli::register_formats(app, commands);
   try {
     app.parse(argc, argv);

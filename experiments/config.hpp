@@ -1,0 +1,98 @@
+// The sweep configuration: TOML text -> a validated, typed SweepConfig.
+//
+// Validation happens once, here: every error names the config (file or "<default config>"),
+// the key path and the bad value, e.g.
+//   sweep.toml: sweep.block_sizes[2]: block size must be >= 1 (got 0)
+// Unknown keys are errors. Keys reserved for axes that do not exist yet (sweep.algorithms,
+// sweep.accum_models, [algorithms], [accum_models]) are rejected with their own message.
+// The schema is documented in results/README.md and by the default config (default_config.cpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "formats/mx_format.hpp"
+#include "formats/rounding.hpp"
+
+namespace mx::experiments {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class WorkloadKind : std::uint8_t {
+  kNormal,          // N(mean, std^2)
+  kLaplace,         // Laplace(loc, scale)
+  kStudentT,        // scale * t(dof)
+  kLlmActivations,  // [tokens, channels]: N(0,1), heavy-tailed tokens, outlier channels
+  kWeights,         // [out, in]: N(0, std^2) times a log-normal per-row scale
+  kFile,            // a tensor from disk (.npy or file.h5:/dataset)
+};
+std::string_view workload_kind_name(WorkloadKind k);
+
+struct WorkloadSpec {
+  std::string name;
+  WorkloadKind kind = WorkloadKind::kNormal;
+  std::vector<std::size_t> shape;  // synthetic kinds (file: read from the file)
+  int axis = -1;                   // the axis along which MX blocks run
+  double mean = 0.0;               // normal
+  double stddev = 1.0;             // normal, weights (TOML key "std")
+  double loc = 0.0;                // laplace
+  double scale = 1.0;              // laplace, student_t
+  double dof = 3.0;                // student_t; llm_activations: heavy-tailed tokens
+  double outlier_channel_fraction = 0.005;  // llm_activations
+  double outlier_scale_min = 20.0;
+  double outlier_scale_max = 100.0;
+  double heavy_token_fraction = 0.05;
+  double row_scale_sigma = 0.25;   // weights
+  std::string path;                // file: as resolved (relative to the config's folder)
+};
+
+// The table printed after a sweep ([report]); also the defaults of `mxlab table`.
+struct ReportSpec {
+  std::string rows = "format";
+  std::string cols = "block_size";
+  std::string metric = "sqnr_db";
+  std::vector<std::pair<std::string, std::string>> where;
+};
+
+struct SweepConfig {
+  std::string name;                    // sweep.name; default: the config file's stem
+  std::vector<std::string> formats;    // MX format names as written (validated)
+  std::vector<int> block_sizes;
+  std::vector<ScaleRule> scale_rules;
+  std::vector<Rounding> roundings;
+  std::vector<std::int64_t> seeds;
+  std::vector<std::string> workloads;  // the names run, in sweep.workloads order
+  std::map<std::string, WorkloadSpec> workload_specs;
+  ReportSpec report;
+  std::string text;    // the TOML text as given
+  std::string origin;  // the file it came from, or "<default config>"
+};
+
+// Parses and validates. `origin` prefixes error messages; relative workload paths are
+// resolved against `base_dir` (the config file's folder). Throws ConfigError.
+SweepConfig parse_config(std::string_view text, const std::string& origin,
+                         const std::string& base_dir, const std::string& default_name);
+
+// Reads `path` and parses it (name defaults to the file's stem). Throws ConfigError naming
+// the file when it cannot be read.
+SweepConfig load_config_file(const std::string& path);
+
+// The embedded default config (name "default").
+SweepConfig default_config();
+std::string_view default_config_text();
+
+// A canonical one-line-per-setting text of everything that determines the points and their
+// values (not `report`, not comments or key order). Two configs with equal canonical text
+// produce the same result file; --resume checks this.
+std::string canonical_text(const SweepConfig& c);
+
+}  // namespace mx::experiments

@@ -1,0 +1,105 @@
+// The command line: bad input gives one clear line naming the culprit, a non-zero exit and
+// no output file; good input works end to end and replaces an existing output.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "emulator/tensor.hpp"
+
+namespace fs = std::filesystem;
+
+namespace mx {
+namespace {
+
+struct CmdResult {
+  int status;
+  std::string err;
+};
+
+CmdResult run(const std::string& args) {
+  const std::string errf = (fs::temp_directory_path() / "mxlab_cli_err.txt").string();
+  const std::string cmd = std::string(MXLAB_BIN) + " " + args + " 2>" + errf + " >/dev/null";
+  const int rc = std::system(cmd.c_str());
+  std::ifstream in(errf);
+  std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, err};
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / "mxlab_cli_test";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    Tensor t;
+    t.shape = {4, 64};
+    for (int i = 0; i < 256; ++i) t.f32.push_back(static_cast<float>(i % 17) - 8.25f);
+    write_npy(p("x.npy"), t);
+  }
+  std::string p(const std::string& n) const { return (dir / n).string(); }
+  fs::path dir;
+};
+
+TEST_F(Cli, GoodRunAndAtomicReplace) {
+  std::ofstream(p("y.npy")) << "old";
+  const CmdResult r = run("quantize --input " + p("x.npy") + " --output " + p("y.npy") +
+                    " --format mxfp4_e2m1 --codes-output " + p("c.bin") + " --scales-output " +
+                    p("s.bin") + " --threads 2");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_npy(p("y.npy")).shape, (std::vector<std::size_t>{4, 64}));
+  EXPECT_EQ(fs::file_size(p("c.bin")), 128u);  // 256 fp4 codes
+  EXPECT_EQ(fs::file_size(p("s.bin")), 8u);    // 4 rows x 2 blocks of 32
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+TEST_F(Cli, BadInputsFailCleanly) {
+  std::ofstream(p("bad.npy")) << "garbage";
+  const std::string base = "quantize --input " + p("x.npy") + " --output " + p("out.npy");
+  struct Case {
+    std::string args, culprit;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {base + " --format mxfp9", "mxfp9", 1},
+      {base + " --format mxfp8_e4m3 --block-size 0", "--block-size", 1},
+      {base + " --format mxfp8_e4m3 --axis 2", "--axis 2", 1},
+      {base + " --format mxfp8_e4m3 --rounding sideways", "sideways", 1},
+      {base + " --format mxfp8_e4m3 --overflow wrap", "wrap", 1},
+      {base + " --format mxfp8_e4m3 --scale-rule up", "up", 1},
+      {"quantize --input " + p("missing.npy") + " --output " + p("out.npy") + " --format mxint8",
+       "missing.npy", 1},
+      {"quantize --input " + p("bad.npy") + " --output " + p("out.npy") + " --format mxint8",
+       "bad.npy", 1},
+      {"quantize --input " + p("x.npy") + " --output " + p("nodir/out.npy") + " --format mxint8",
+       "nodir", 1},
+      {base + " --format mxfp8_e4m3 --compat microxcaling --rounding odd", "--compat", 1},
+      {base + " --format mxint8 --no-such-flag", "--no-such-flag", 2},
+      {"quantize --input " + p("x.npy"), "--format", 2},
+  };
+  for (const auto& c : cases) {
+    const CmdResult r = run(c.args);
+    EXPECT_EQ(r.status, c.status) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.culprit), std::string::npos) << c.args << "\n" << r.err;
+    if (c.status == 1) {
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+    EXPECT_FALSE(fs::exists(p("out.npy"))) << c.args;
+  }
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+TEST_F(Cli, VersionAndHelp) {
+  EXPECT_EQ(run("--version").status, 0);
+  EXPECT_EQ(run("--help").status, 0);
+  EXPECT_EQ(run("quantize --help").status, 0);
+}
+
+}  // namespace
+}  // namespace mx
