@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command of README: installs what is missing, builds with warnings as errors,
+# runs the full suite in Release (quick, golden and exhaustive labels), then the quick tests
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: bash tools/run-tests.sh [--quick]   (--quick: skip the exhaustive label)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+jobs=$(nproc)
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMX_WERROR=ON
+cmake --build build/release -j"$jobs"
+if [ "${1:-}" = "--quick" ]; then
+  ctest --test-dir build/release -j"$jobs" --output-on-failure -LE exhaustive
+else
+  ctest --test-dir build/release -j"$jobs" --output-on-failure --timeout 3000
+fi
+
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DMX_WERROR=ON -DMX_SANITIZE=ON \
+      -DMX_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="-O1"
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --test-dir build/asan -j"$jobs" --output-on-failure -L quick --timeout 900
+echo "run-tests: all passed"
