@@ -40,10 +40,11 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
     for (std::size_t i = 0; i < n; ++i) amax = std::fmax(amax, std::fabs(double(x[i])));
     spec.tensor_scale = nvfp4_tensor_scale(amax);
   }
+  const BlockQuantizer bq(spec);
   if (f.block_size == 0) {  // element-wise: no shared scale
     parallel_for(n, opt.threads, [&](std::size_t b, std::size_t e) {
       if constexpr (std::is_same_v<T, float>) {
-        quantize_elems_f32(spec, x + b, e - b, y ? y + b : nullptr, codes ? codes + b : nullptr, b);
+        bq.elems_f32(x + b, e - b, y ? y + b : nullptr, codes ? codes + b : nullptr, b);
       } else {
         for (std::size_t i = b; i < e; ++i) {
           const std::uint32_t c =
@@ -59,9 +60,9 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
   auto run_block = [&](const T* xb, std::size_t len, T* yb, std::uint32_t* cb,
                        std::uint64_t index0) {
     if constexpr (std::is_same_v<T, float>)
-      return quantize_block_f32(spec, xb, len, yb, cb, index0);
+      return bq.f32(xb, len, yb, cb, index0);
     else
-      return quantize_block_f64(spec, xb, len, yb, cb, index0);
+      return bq.f64(xb, len, yb, cb, index0);
   };
   const std::size_t lanes = bk.outer * bk.inner;
   parallel_for(lanes * bk.blocks_per_lane, opt.threads, [&](std::size_t begin, std::size_t end) {

@@ -14,10 +14,24 @@ namespace {
 
 constexpr std::uint32_t kNanScale = 0xFF;
 
+// The fake-quant-only loop, kept free of the code path so it can vectorize; built for AVX2
+// as well as the baseline ISA and picked at load time (GCC function multiversioning).
+template <Rounding R>
+__attribute__((target_clones("avx2", "default"))) void run_grid_values(
+    const F32Grid& g, std::uint64_t seed, const float* x, std::size_t n, float* y,
+    std::uint64_t index0) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t rnd =
+        R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
+    y[i] = std::bit_cast<float>(quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(x[i]), rnd));
+  }
+}
+
 template <Rounding R>
 void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std::uint64_t seed,
               const float* x,
               std::size_t n, float* y, std::uint32_t* codes, std::uint64_t index0) {
+  if (!codes && y) return run_grid_values<R>(g, seed, x, n, y, index0);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t rnd =
         R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
@@ -34,9 +48,9 @@ void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std
   }
 }
 
-void quantize_on_grid(const ElemFormat& elem, int s, const RoundSpec& rs, const float* x,
-                      std::size_t n, float* y, std::uint32_t* codes, std::uint64_t index0) {
-  const F32Grid g = make_f32_grid(elem, s, rs);
+void quantize_on_grid(const F32Grid& g, const ElemFormat& elem, int s, const RoundSpec& rs,
+                      const float* x, std::size_t n, float* y, std::uint32_t* codes,
+                      std::uint64_t index0) {
   switch (rs.mode) {
 #define MX_CASE(M) \
   case M: return run_grid<M>(g, elem, s, rs.overflow, rs.seed, x, n, y, codes, index0);
@@ -127,8 +141,41 @@ double nvfp4_tensor_scale(double amax) {
   return s > 0 ? s : 1.0;
 }
 
+BlockQuantizer::BlockQuantizer(const BlockSpec& spec) : spec_(spec) {
+  if (spec.format.scale == ScaleFormat::kE8m0 && spec.compat == Compat::kOcp) {
+    grids_.reserve(255);
+    for (int s = -127; s <= 127; ++s) grids_.push_back(make_f32_grid(spec.format.elem, s, spec.round));
+  }
+}
+
 std::uint32_t quantize_block_f32(const BlockSpec& spec, const float* x, std::size_t n, float* y,
                                  std::uint32_t* codes, std::uint64_t index0) {
+  return BlockQuantizer(spec).f32(x, n, y, codes, index0);
+}
+
+std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::size_t n,
+                                 double* y, std::uint32_t* codes, std::uint64_t index0) {
+  return BlockQuantizer(spec).f64(x, n, y, codes, index0);
+}
+
+void quantize_elems_f32(const BlockSpec& spec, const float* x, std::size_t n, float* y,
+                        std::uint32_t* codes, std::uint64_t index0) {
+  BlockQuantizer(spec).elems_f32(x, n, y, codes, index0);
+}
+
+void BlockQuantizer::elems_f32(const float* x, std::size_t n, float* y, std::uint32_t* codes,
+                               std::uint64_t index0) const {
+  const ElemFormat& elem = spec_.format.elem;
+  if (grids_.empty()) {
+    const F32Grid g = make_f32_grid(elem, 0, spec_.round);
+    return quantize_on_grid(g, elem, 0, spec_.round, x, n, y, codes, index0);
+  }
+  quantize_on_grid(grids_[127], elem, 0, spec_.round, x, n, y, codes, index0);
+}
+
+std::uint32_t BlockQuantizer::f32(const float* x, std::size_t n, float* y, std::uint32_t* codes,
+                                  std::uint64_t index0) const {
+  const BlockSpec& spec = spec_;
   const MxFormat& f = spec.format;
   if (spec.compat == Compat::kMicroxcaling) {
     unsigned sc = 0;
@@ -151,12 +198,14 @@ std::uint32_t quantize_block_f32(const BlockSpec& spec, const float* x, std::siz
   }
   // 2. Shared exponent by rule, clamped to the E8M0 range; 3. elements on the scaled grid.
   const int s = shared_scale_exponent(f.elem, f.rule, amax);
-  quantize_on_grid(f.elem, s, spec.round, x, n, y, codes, index0);
+  quantize_on_grid(grids_[static_cast<std::size_t>(s + 127)], f.elem, s, spec.round, x, n, y,
+                   codes, index0);
   return static_cast<std::uint32_t>(s + 127);
 }
 
-std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::size_t n,
-                                 double* y, std::uint32_t* codes, std::uint64_t index0) {
+std::uint32_t BlockQuantizer::f64(const double* x, std::size_t n, double* y,
+                                  std::uint32_t* codes, std::uint64_t index0) const {
+  const BlockSpec& spec = spec_;
   const MxFormat& f = spec.format;
   if (spec.compat == Compat::kMicroxcaling)
     throw std::invalid_argument("--compat microxcaling needs float32 input");
@@ -183,9 +232,5 @@ std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::si
   return static_cast<std::uint32_t>(s + 127);
 }
 
-void quantize_elems_f32(const BlockSpec& spec, const float* x, std::size_t n, float* y,
-                        std::uint32_t* codes, std::uint64_t index0) {
-  quantize_on_grid(spec.format.elem, 0, spec.round, x, n, y, codes, index0);
-}
 
 }  // namespace mx

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <vector>
+
+#include "formats/fast_f32.hpp"
 #include "formats/mx_format.hpp"
 #include "formats/rounding.hpp"
 
@@ -20,7 +23,26 @@ struct BlockSpec {
   double tensor_scale = 1.0;  // NVFP4 only: the per-tensor fp32 scale
 };
 
-// Quantizes x[0..n) as one block. Writes the dequantized values to y and the element codes
+// Quantizes blocks with one spec; prepares the per-scale grids once (construct it once per
+// tensor, then call from any number of threads).
+class BlockQuantizer {
+ public:
+  explicit BlockQuantizer(const BlockSpec& spec);
+  std::uint32_t f32(const float* x, std::size_t n, float* y, std::uint32_t* codes,
+                    std::uint64_t index0) const;
+  std::uint32_t f64(const double* x, std::size_t n, double* y, std::uint32_t* codes,
+                    std::uint64_t index0) const;
+  // Element-wise (no shared scale) fp32 conversion.
+  void elems_f32(const float* x, std::size_t n, float* y, std::uint32_t* codes,
+                 std::uint64_t index0) const;
+  const BlockSpec& spec() const { return spec_; }
+
+ private:
+  BlockSpec spec_;
+  std::vector<F32Grid> grids_;  // E8M0 scales: the grid for scale exponent s at [s + 127]
+};
+
+// Quantizes x[0..n) as one block (convenience: builds a BlockQuantizer per call). Writes the dequantized values to y and the element codes
 // to codes (either may be null) and returns the scale code: the E8M0 code (0xFF = NaN), or
 // the ue4m3 / fp32 bit pattern for those scale formats. `index0` is the flat index of x[0]
 // in its tensor, which keys the stochastic-rounding stream.

@@ -41,38 +41,41 @@ F32Grid make_f32_grid(const ElemFormat& elem, int scale_exp, const RoundSpec& sp
 // element-wise rules (NaN -> NaN or +0, Inf -> by policy).
 template <Rounding R>
 inline std::uint32_t quantize_bits_f32(const F32Grid& g, std::uint32_t u, std::uint64_t rnd) {
+  // Written as selects, without data-dependent branches: signs, exactness and round-up
+  // decisions are random in real data, so branches would mispredict half the time.
   const std::uint32_t sign = u & 0x80000000u;
+  const bool neg = sign != 0;
   const std::uint32_t a = u ^ sign;
-  if (a >= 0x7F800000u) [[unlikely]] {
-    if (a > 0x7F800000u) return g.nan_out ? (g.nan_out | sign) : 0u;  // NaN keeps its sign
-    return (sign ? g.inf_neg : g.inf_pos) | sign;
-  }
   const int e = static_cast<int>(a >> 23);
   const int ee = e + (e == 0);
-  const int lead_pos = e ? 23 : 31 - std::countl_zero(a);
+  const int lead_pos = e ? 23 : 31 - std::countl_zero(a | 1u);
   const int drop_sub = g.q_biased - ee;
   const int drop_norm = lead_pos - g.man_bits;
   const int drop = drop_sub > drop_norm ? drop_sub : drop_norm;
-  std::uint32_t r = a;
-  if (drop > 0) {
-    std::uint32_t sig = (a & 0x7FFFFFu) | (e ? 0x800000u : 0u);
-    if (g.man_bits == 0 && drop == drop_norm && drop <= 23) [[unlikely]] {
-      // No mantissa bits: "even"/"odd" is the parity of the code's exponent field.
-      const std::uint32_t parity = static_cast<std::uint32_t>(ee + lead_pos - 23 + g.exp_parity_offset) & 1u;
-      sig = (sig & ((std::uint32_t{1} << drop) - 1)) | (parity << drop);
-    }
-    const bool up = round_up(R, sig, drop, sign != 0, rnd);
-    if (drop <= 23) {
-      const std::uint32_t unit = std::uint32_t{1} << drop;
-      r = (a & ~(unit - 1)) + (up ? unit : 0u);
-    } else {
-      // |x| is below one grid step: the result is 0 or one step, 2^(ee - 150 + drop).
-      r = up ? static_cast<std::uint32_t>(ee + drop - 23) << 23 : 0u;
-    }
+  std::uint32_t sig = (a & 0x7FFFFFu) | (e ? 0x800000u : 0u);
+  const int sh = drop < 1 ? 1 : drop;  // drop <= 0 is exact (masked below)
+  if (g.man_bits == 0 && drop == drop_norm && drop <= 23) [[unlikely]] {
+    // No mantissa bits: "even"/"odd" is the parity of the code's exponent field.
+    const std::uint32_t parity =
+        static_cast<std::uint32_t>(ee + lead_pos - 23 + g.exp_parity_offset) & 1u;
+    sig = (sig & ((std::uint32_t{1} << sh) - 1)) | (parity << sh);
   }
-  if (r > (sign ? g.max_neg : g.max_pos)) r = sign ? g.ovf_neg : g.ovf_pos;
+  const bool up = (drop > 0) & round_up(R, sig, sh, neg, rnd);
+  const std::uint32_t unit = std::uint32_t{1} << (sh < 31 ? sh : 31);
+  const std::uint32_t trunc = drop <= 0 ? a : (drop <= 23 ? (a & ~(unit - 1)) : 0u);
+  // Rounding up: add one grid step; below one step the step itself is 2^(ee - 150 + drop).
+  const std::uint32_t step_up =
+      drop <= 23 ? trunc + unit : static_cast<std::uint32_t>(ee + drop - 23) << 23;
+  std::uint32_t r = up ? step_up : trunc;
+  const std::uint32_t limit = neg ? g.max_neg : g.max_pos;
+  const std::uint32_t ovf = neg ? g.ovf_neg : g.ovf_pos;
+  r = r > limit ? ovf : r;
+  // Non-finite inputs: NaN -> NaN (keeping its sign) or +0; Inf -> by policy.
+  const std::uint32_t nan_r = g.nan_out ? (g.nan_out | sign) : 0u;
+  const std::uint32_t inf_r = (neg ? g.inf_neg : g.inf_pos) | sign;
+  const std::uint32_t special = a > 0x7F800000u ? nan_r : inf_r;
   const std::uint32_t out_sign = (r == 0 && !g.keep_neg_zero) ? 0u : sign;
-  return r | out_sign;
+  return a >= 0x7F800000u ? special : (r | out_sign);
 }
 
 // Code of `elem` for a value already on the grid (output of quantize_bits_f32 with the same

@@ -58,44 +58,38 @@ constexpr std::uint64_t stochastic_bits(std::uint64_t seed, std::uint64_t index)
   return mix64(mix64(seed + 0x9E3779B97F4A7C15ull) ^ (index * 0xD1B54A32D192ED03ull));
 }
 
-// The rounding decision. A magnitude `sig` (an integer, in units of some ulp u) is to be
-// rounded to a multiple of 2^shift * u. Returns true when the truncated result
-// (sig >> shift) must be incremented by one. `shift` may be any value >= 1 (bits beyond 63
-// are all below the half point because sig < 2^64). `negative` is the sign of the value,
-// `rnd` the 64 random bits of stochastic rounding.
+// The rounding decision. A magnitude `sig` (an integer, in units of some ulp u, with
+// sig < 2^62) is to be rounded to a multiple of 2^shift * u. Returns true when the
+// truncated result (sig >> shift) must be incremented by one. `shift` may be any value
+// >= 1 (bits beyond 62 are all below the half point because sig < 2^62). `negative` is the
+// sign of the value, `rnd` the 64 random bits of stochastic rounding.
 //
 // Bit naming as in SoftFloat / APFloat: the kept LSB, the half (round) bit, and the
-// remainder below it (sticky).
+// remainder below it (sticky). Written without data-dependent branches: with the mode a
+// compile-time constant (fast kernels) it compiles to a handful of ALU operations.
 constexpr bool round_up(Rounding mode, std::uint64_t sig, int shift, bool negative,
                         std::uint64_t rnd) {
-  std::uint64_t kept, rem, half;
-  if (shift >= 64) {
-    kept = 0;
-    rem = sig;
-    half = 0;  // marks "half point is above every bit of sig"
-  } else {
-    kept = sig >> shift;
-    rem = sig & ((std::uint64_t{1} << shift) - 1);
-    half = std::uint64_t{1} << (shift - 1);
-  }
-  if (rem == 0) return false;  // exact: no mode rounds
-  const bool above_half = half != 0 && rem > half;
-  const bool at_half = half != 0 && rem == half;
+  const int sh = shift < 63 ? shift : 63;  // exact for sig < 2^62
+  const std::uint64_t kept = sig >> sh;
+  const std::uint64_t rem = sig & ((std::uint64_t{1} << sh) - 1);
+  const std::uint64_t half = std::uint64_t{1} << (sh - 1);
+  const bool inexact = rem != 0;
+  const bool odd = (kept & 1) != 0;
   switch (mode) {
-    case Rounding::kNearestEven: return above_half || (at_half && (kept & 1));
-    case Rounding::kNearestAway: return above_half || at_half;
+    case Rounding::kNearestEven: return (rem > half) | ((rem == half) & odd);
+    case Rounding::kNearestAway: return rem >= half;
     case Rounding::kTowardZero: return false;
-    case Rounding::kTowardPositive: return !negative;
-    case Rounding::kTowardNegative: return negative;
-    case Rounding::kOdd: return (kept & 1) == 0;
+    case Rounding::kTowardPositive: return inexact & !negative;
+    case Rounding::kTowardNegative: return inexact & negative;
+    case Rounding::kOdd: return inexact & !odd;
     case Rounding::kStochastic: {
       // The discarded fraction rem / 2^shift as a 64-bit fixed-point number; round up
       // with that probability (exact in expectation to 2^-64).
       std::uint64_t frac;
-      if (shift <= 64)
-        frac = shift == 64 ? rem : rem << (64 - shift);
+      if (shift <= 63)
+        frac = rem << (64 - shift);
       else
-        frac = shift - 64 >= 64 ? 0 : rem >> (shift - 64);
+        frac = shift - 64 >= 64 ? 0 : (shift == 64 ? sig : sig >> (shift - 64));
       return rnd < frac;
     }
   }
