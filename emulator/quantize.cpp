@@ -68,11 +68,12 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
   parallel_for(lanes * bk.blocks_per_lane, opt.threads, [&](std::size_t begin, std::size_t end) {
     std::vector<T> gx, gy;
     std::vector<std::uint32_t> gc;
+    // job enumerates (outer o, block j, inner i) in C order of the scale tensor; the
+    // coordinates are derived once and then stepped (no division per block).
+    std::size_t i = begin % bk.inner;
+    std::size_t j = (begin / bk.inner) % bk.blocks_per_lane;
+    std::size_t o = begin / (bk.inner * bk.blocks_per_lane);
     for (std::size_t job = begin; job < end; ++job) {
-      // job enumerates (outer o, block j, inner i) in C order of the scale tensor.
-      const std::size_t i = job % bk.inner;
-      const std::size_t j = (job / bk.inner) % bk.blocks_per_lane;
-      const std::size_t o = job / (bk.inner * bk.blocks_per_lane);
       const std::size_t start = j * bk.block;
       const std::size_t len = std::min(bk.block, bk.length - start);
       const std::size_t base = (o * bk.length + start) * bk.inner + i;
@@ -93,6 +94,13 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
         }
       }
       if (scales) scales[job] = sc;
+      if (++i == bk.inner) {
+        i = 0;
+        if (++j == bk.blocks_per_lane) {
+          j = 0;
+          ++o;
+        }
+      }
     }
   });
 }

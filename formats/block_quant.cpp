@@ -8,18 +8,19 @@
 #include "formats/codec.hpp"
 #include "formats/compat_microxcaling.hpp"
 #include "formats/fast_f32.hpp"
+#include "formats/fast_f32_simd.hpp"
 
 namespace mx {
 namespace {
 
 constexpr std::uint32_t kNanScale = 0xFF;
 
-// The fake-quant-only loop, kept free of the code path so it can vectorize; built for AVX2
-// as well as the baseline ISA and picked at load time (GCC function multiversioning).
+// The fake-quant-only loop: the AVX2 kernel when it applies, else this scalar loop.
 template <Rounding R>
-__attribute__((target_clones("avx2", "default"))) void run_grid_values(
+void run_grid_values(
     const F32Grid& g, std::uint64_t seed, const float* x, std::size_t n, float* y,
     std::uint64_t index0) {
+  if (quantize_values_f32_simd(g, R, x, n, y)) return;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t rnd =
         R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
@@ -184,11 +185,7 @@ std::uint32_t BlockQuantizer::f32(const float* x, std::size_t n, float* y, std::
   }
   if (f.scale != ScaleFormat::kE8m0) return generic_scaled_block(spec, x, n, y, codes, index0);
   // 1. amax on the bits (|x| orders like its bit pattern); NaN/Inf anywhere -> NaN scale.
-  std::uint32_t amax = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t a = std::bit_cast<std::uint32_t>(x[i]) & 0x7FFFFFFFu;
-    amax = a > amax ? a : amax;
-  }
+  const std::uint32_t amax = amax_bits_f32(x, n);
   if (amax >= 0x7F800000u) {
     for (std::size_t i = 0; i < n; ++i) {
       if (y) y[i] = std::numeric_limits<float>::quiet_NaN();

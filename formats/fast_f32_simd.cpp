@@ -1,0 +1,148 @@
+#include "formats/fast_f32_simd.hpp"
+
+#include <immintrin.h>
+
+#include <bit>
+
+namespace mx {
+namespace {
+
+bool have_avx2() {
+  static const bool ok = __builtin_cpu_supports("avx2");
+  return ok;
+}
+
+// One vector of eight lanes of quantize_bits_f32, step for step (see fast_f32.hpp). All
+// quantities that are compared stay below 2^31, so signed 32-bit compares are exact.
+template <Rounding R>
+__attribute__((target("avx2"))) inline __m256i quantize8(const F32Grid& g, __m256i u) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i sign = _mm256_and_si256(u, _mm256_set1_epi32(static_cast<int>(0x80000000u)));
+  const __m256i a = _mm256_xor_si256(u, sign);
+  const __m256i neg = _mm256_cmpeq_epi32(sign, _mm256_set1_epi32(static_cast<int>(0x80000000u)));
+  const __m256i e = _mm256_srli_epi32(a, 23);
+  const __m256i e_zero = _mm256_cmpeq_epi32(e, zero);
+  const __m256i ee = _mm256_max_epi32(e, one);
+  // Leading-bit position of a subnormal significand: the exponent of its exact conversion.
+  const __m256i sub_lead = _mm256_sub_epi32(
+      _mm256_srli_epi32(_mm256_castps_si256(_mm256_cvtepi32_ps(a)), 23), _mm256_set1_epi32(127));
+  const __m256i lead_pos = _mm256_blendv_epi8(_mm256_set1_epi32(23), sub_lead, e_zero);
+  const __m256i drop = _mm256_max_epi32(_mm256_sub_epi32(_mm256_set1_epi32(g.q_biased), ee),
+                                        _mm256_sub_epi32(lead_pos, _mm256_set1_epi32(g.man_bits)));
+  const __m256i sig = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0x7FFFFF)),
+                                      _mm256_andnot_si256(e_zero, _mm256_set1_epi32(0x800000)));
+  // sh = clamp(drop, 1, 31): exact for sig < 2^24 (see round_up).
+  const __m256i sh = _mm256_min_epi32(_mm256_max_epi32(drop, one), _mm256_set1_epi32(31));
+  const __m256i unit = _mm256_sllv_epi32(one, sh);
+  const __m256i kept = _mm256_srlv_epi32(sig, sh);
+  const __m256i rem = _mm256_and_si256(sig, _mm256_sub_epi32(unit, one));
+  const __m256i half = _mm256_srli_epi32(unit, 1);
+  const __m256i inexact = _mm256_xor_si256(_mm256_cmpeq_epi32(rem, zero), _mm256_set1_epi32(-1));
+  const __m256i odd = _mm256_cmpeq_epi32(_mm256_and_si256(kept, one), one);
+  __m256i up;
+  switch (R) {
+    case Rounding::kNearestEven:
+      up = _mm256_or_si256(_mm256_cmpgt_epi32(rem, half),
+                           _mm256_and_si256(_mm256_cmpeq_epi32(rem, half), odd));
+      break;
+    case Rounding::kNearestAway:
+      up = _mm256_xor_si256(_mm256_cmpgt_epi32(half, rem), _mm256_set1_epi32(-1));
+      break;
+    case Rounding::kTowardZero: up = zero; break;
+    case Rounding::kTowardPositive: up = _mm256_andnot_si256(neg, inexact); break;
+    case Rounding::kTowardNegative: up = _mm256_and_si256(neg, inexact); break;
+    case Rounding::kOdd: up = _mm256_andnot_si256(odd, inexact); break;
+    default: up = zero; break;
+  }
+  const __m256i positive_drop = _mm256_cmpgt_epi32(drop, zero);
+  up = _mm256_and_si256(up, positive_drop);
+  const __m256i in_binade = _mm256_cmpgt_epi32(_mm256_set1_epi32(24), drop);  // drop <= 23
+  const __m256i masked = _mm256_andnot_si256(_mm256_sub_epi32(unit, one), a);
+  __m256i trunc = _mm256_and_si256(masked, in_binade);
+  trunc = _mm256_blendv_epi8(a, trunc, positive_drop);
+  const __m256i far_step =
+      _mm256_slli_epi32(_mm256_sub_epi32(_mm256_add_epi32(ee, drop), _mm256_set1_epi32(23)), 23);
+  const __m256i step_up = _mm256_blendv_epi8(far_step, _mm256_add_epi32(trunc, unit), in_binade);
+  __m256i r = _mm256_blendv_epi8(trunc, step_up, up);
+  const __m256i limit = _mm256_blendv_epi8(_mm256_set1_epi32(static_cast<int>(g.max_pos)),
+                                           _mm256_set1_epi32(static_cast<int>(g.max_neg)), neg);
+  const __m256i ovf = _mm256_blendv_epi8(_mm256_set1_epi32(static_cast<int>(g.ovf_pos)),
+                                         _mm256_set1_epi32(static_cast<int>(g.ovf_neg)), neg);
+  r = _mm256_blendv_epi8(r, ovf, _mm256_cmpgt_epi32(r, limit));
+  // Signs: integers lose the sign of zero.
+  __m256i out_sign = sign;
+  if (!g.keep_neg_zero) out_sign = _mm256_andnot_si256(_mm256_cmpeq_epi32(r, zero), sign);
+  const __m256i normal = _mm256_or_si256(r, out_sign);
+  // Non-finite inputs.
+  const __m256i inf_bits = _mm256_set1_epi32(0x7F800000);
+  const __m256i is_nan = _mm256_cmpgt_epi32(a, inf_bits);
+  const __m256i is_special = _mm256_or_si256(is_nan, _mm256_cmpeq_epi32(a, inf_bits));
+  const __m256i nan_r = g.nan_out ? _mm256_or_si256(_mm256_set1_epi32(static_cast<int>(g.nan_out)), sign)
+                                  : zero;
+  const __m256i inf_r = _mm256_or_si256(
+      _mm256_blendv_epi8(_mm256_set1_epi32(static_cast<int>(g.inf_pos)),
+                         _mm256_set1_epi32(static_cast<int>(g.inf_neg)), neg),
+      sign);
+  const __m256i special = _mm256_blendv_epi8(inf_r, nan_r, is_nan);
+  return _mm256_blendv_epi8(normal, special, is_special);
+}
+
+template <Rounding R>
+__attribute__((target("avx2"))) void run8(const F32Grid& g, const float* x, std::size_t n,
+                                          float* y) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), quantize8<R>(g, u));
+  }
+  for (; i < n; ++i)
+    y[i] = std::bit_cast<float>(quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(x[i]), 0));
+}
+
+__attribute__((target("avx2"))) std::uint32_t amax_avx2(const float* x, std::size_t n) {
+  __m256i m = _mm256_setzero_si256();
+  const __m256i mask = _mm256_set1_epi32(0x7FFFFFFF);
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    m = _mm256_max_epu32(
+        m, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)), mask));
+  alignas(32) std::uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), m);
+  std::uint32_t r = 0;
+  for (std::uint32_t v : lanes) r = v > r ? v : r;
+  for (; i < n; ++i) {
+    const std::uint32_t v = std::bit_cast<std::uint32_t>(x[i]) & 0x7FFFFFFFu;
+    r = v > r ? v : r;
+  }
+  return r;
+}
+
+}  // namespace
+
+bool quantize_values_f32_simd(const F32Grid& g, Rounding mode, const float* x, std::size_t n,
+                              float* y) {
+  if (!have_avx2() || g.man_bits == 0) return false;
+  switch (mode) {
+    case Rounding::kNearestEven: run8<Rounding::kNearestEven>(g, x, n, y); return true;
+    case Rounding::kNearestAway: run8<Rounding::kNearestAway>(g, x, n, y); return true;
+    case Rounding::kTowardZero: run8<Rounding::kTowardZero>(g, x, n, y); return true;
+    case Rounding::kTowardPositive: run8<Rounding::kTowardPositive>(g, x, n, y); return true;
+    case Rounding::kTowardNegative: run8<Rounding::kTowardNegative>(g, x, n, y); return true;
+    case Rounding::kOdd: run8<Rounding::kOdd>(g, x, n, y); return true;
+    case Rounding::kStochastic: return false;
+  }
+  return false;
+}
+
+std::uint32_t amax_bits_f32(const float* x, std::size_t n) {
+  if (have_avx2()) return amax_avx2(x, n);
+  std::uint32_t r = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t v = std::bit_cast<std::uint32_t>(x[i]) & 0x7FFFFFFFu;
+    r = v > r ? v : r;
+  }
+  return r;
+}
+
+}  // namespace mx

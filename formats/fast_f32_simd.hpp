@@ -1,0 +1,22 @@
+// AVX2 versions of the fast fp32 kernels, chosen at run time when the CPU has AVX2. They
+// compute exactly what quantize_bits_f32 computes (tests/formats/simd_test.cpp proves it on
+// random and special inputs; the exhaustive test runs through them).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "formats/fast_f32.hpp"
+
+namespace mx {
+
+// Fake-quantizes x[0..n) onto the grid; returns false (and does nothing) when no vector
+// kernel applies (no AVX2, stochastic rounding, or a format without mantissa bits), so the
+// caller runs the scalar loop.
+bool quantize_values_f32_simd(const F32Grid& g, Rounding mode, const float* x, std::size_t n,
+                              float* y);
+
+// max over i of (bit pattern of x[i] with the sign cleared).
+std::uint32_t amax_bits_f32(const float* x, std::size_t n);
+
+}  // namespace mx
