@@ -37,7 +37,7 @@ TEST_P(Exhaustive, AllFp32Inputs) {
 
   constexpr std::uint32_t kChunk = 1u << 20;
   std::vector<std::uint32_t> want(kChunk), codes(kChunk);
-  std::vector<float> x(kChunk), y(kChunk);
+  std::vector<float> x(kChunk), y(kChunk), yv(kChunk);
   const int generic_stride = f.is_scale() ? 1 : 31;
   std::uint64_t failures = 0;
   for (std::uint64_t first = 0; first < (std::uint64_t{1} << 32); first += kChunk) {
@@ -46,9 +46,12 @@ TEST_P(Exhaustive, AllFp32Inputs) {
                                    kChunk, want.data());
     for (std::uint32_t i = 0; i < kChunk; ++i) x[i] = std::bit_cast<float>(f32 + i);
     if (!f.is_scale()) {
+      // With codes requested the scalar kernel runs; values only take the vector kernel.
       quantize_elems_f32(bs, x.data(), kChunk, y.data(), codes.data(), 0);
+      quantize_elems_f32(bs, x.data(), kChunk, yv.data(), nullptr, 0);
       for (std::uint32_t i = 0; i < kChunk; ++i) {
-        if (codes[i] != want[i] || !test::same_float(y[i], value_of_code[want[i]])) {
+        if (codes[i] != want[i] || !test::same_float(y[i], value_of_code[want[i]]) ||
+            !test::same_float(yv[i], y[i])) {
           if (failures++ < 10)
             ADD_FAILURE() << name << " x=0x" << std::hex << (f32 + i) << " code 0x" << codes[i]
                           << " want 0x" << want[i] << std::dec << " y=" << y[i];
