@@ -30,21 +30,30 @@ void run_grid_values(
 
 template <Rounding R>
 void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std::uint64_t seed,
-              const float* x,
-              std::size_t n, float* y, std::uint32_t* codes, std::uint64_t index0) {
-  if (!codes && y) return run_grid_values<R>(g, seed, x, n, y, index0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t rnd =
-        R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
-    const std::uint32_t r = quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(x[i]), rnd);
-    if (y) y[i] = std::bit_cast<float>(r);
-    if (codes) {
-      // A finite input whose rounded value lies beyond the fp32 range (only with amax near
-      // FLT_MAX and the ceil/rceil rules) shows as Inf in fp32; its code comes from the
-      // generic codec.
-      codes[i] = ((r & 0x7FFFFFFFu) >= 0x7F800000u && std::isfinite(x[i]))
-                     ? encode(elem, static_cast<double>(x[i]), RoundSpec{R, ovf}, nullptr, rnd, s)
-                     : grid_bits_to_code(elem, s, r);
+              const float* x, std::size_t n, float* y, std::uint32_t* codes,
+              std::uint64_t index0) {
+  if (!codes) {
+    if (y) run_grid_values<R>(g, seed, x, n, y, index0);
+    return;
+  }
+  // Codes: the values first (vector kernel where it applies), then the codes from them.
+  thread_local std::vector<float> scratch;
+  if (!y) {
+    scratch.resize(n);
+    y = scratch.data();
+  }
+  run_grid_values<R>(g, seed, x, n, y, index0);
+  if (!grid_codes_f32_simd(elem, s, y, n, codes))
+    for (std::size_t i = 0; i < n; ++i) codes[i] = grid_bits_to_code(elem, s, std::bit_cast<std::uint32_t>(y[i]));
+  if (g.max_pos >= 0x7F800000u || g.max_neg >= 0x7F800000u) {
+    // The scaled grid reaches beyond fp32 (amax near FLT_MAX): a finite
+    // input may round to a value fp32 shows as Inf. Its code comes from the generic codec.
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((std::bit_cast<std::uint32_t>(y[i]) & 0x7FFFFFFFu) >= 0x7F800000u && std::isfinite(x[i])) {
+        const std::uint64_t rnd =
+            R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
+        codes[i] = encode(elem, static_cast<double>(x[i]), RoundSpec{R, ovf}, nullptr, rnd, s);
+      }
     }
   }
 }

@@ -100,6 +100,61 @@ __attribute__((target("avx2"))) void run8(const F32Grid& g, const float* x, std:
     y[i] = std::bit_cast<float>(quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(x[i]), 0));
 }
 
+// Codes of eight grid values; lanes the vector formula does not cover (zero, fp32
+// subnormal, Inf/NaN) are redone with the scalar grid_bits_to_code.
+__attribute__((target("avx2"))) void codes_avx2(const ElemFormat& elem, int s, const float* y,
+                                                std::size_t n, std::uint32_t* codes) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i sign_bit = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  const bool is_int = elem.is_int();
+  const int m = elem.man_bits;
+  // Floats: a normal element has code (r >> (23 - m)) - ((127 + s - bias) << m); a
+  // subnormal one has sig >> (Ksub - e). Ints: k = sig >> (Kint - e) (or << when negative).
+  const __m256i rshift = _mm256_set1_epi32(is_int ? 0 : 23 - m);
+  const __m256i c_norm = _mm256_set1_epi32(is_int ? 0 : (127 + s - elem.bias) * (1 << m));
+  const __m256i e_norm = _mm256_set1_epi32(is_int ? 1 << 20 : elem.emin() + 127 + s);
+  const __m256i k_shift =
+      _mm256_set1_epi32(is_int ? elem.int_scale_exp + s + 150 : elem.emin() - m + 150 + s);
+  const __m256i code_mask = _mm256_set1_epi32(static_cast<int>(elem.code_mask()));
+  const __m256i sign_code = _mm256_set1_epi32(static_cast<int>(elem.sign_mask()));
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + i));
+    const __m256i sign = _mm256_and_si256(u, sign_bit);
+    const __m256i r = _mm256_xor_si256(u, sign);
+    const __m256i neg = _mm256_cmpeq_epi32(sign, sign_bit);
+    const __m256i e = _mm256_srli_epi32(r, 23);
+    const __m256i sig = _mm256_or_si256(_mm256_and_si256(r, _mm256_set1_epi32(0x7FFFFF)),
+                                        _mm256_set1_epi32(0x800000));
+    const __m256i sh = _mm256_sub_epi32(k_shift, e);
+    const __m256i k = _mm256_blendv_epi8(_mm256_srlv_epi32(sig, _mm256_max_epi32(sh, zero)),
+                                         _mm256_sllv_epi32(sig, _mm256_sub_epi32(zero, sh)),
+                                         _mm256_cmpgt_epi32(zero, sh));
+    __m256i code;
+    if (is_int) {
+      const __m256i negk = _mm256_sub_epi32(zero, k);
+      code = _mm256_and_si256(_mm256_blendv_epi8(k, negk, neg), code_mask);
+    } else {
+      const __m256i normal = _mm256_sub_epi32(_mm256_srlv_epi32(r, rshift), c_norm);
+      const __m256i is_normal = _mm256_cmpgt_epi32(e, _mm256_sub_epi32(e_norm, _mm256_set1_epi32(1)));
+      code = _mm256_blendv_epi8(k, normal, is_normal);
+      code = _mm256_or_si256(code, _mm256_and_si256(neg, sign_code));
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), code);
+    // Lanes outside the formula: r == 0, fp32-subnormal r (e == 0), r >= Inf (e == 255).
+    const __m256i odd_lane = _mm256_or_si256(_mm256_cmpeq_epi32(e, zero),
+                                             _mm256_cmpeq_epi32(e, _mm256_set1_epi32(255)));
+    int mask = _mm256_movemask_ps(_mm256_castsi256_ps(odd_lane));
+    while (mask) {
+      const int lane = __builtin_ctz(static_cast<unsigned>(mask));
+      mask &= mask - 1;
+      codes[i + static_cast<std::size_t>(lane)] =
+          grid_bits_to_code(elem, s, std::bit_cast<std::uint32_t>(y[i + static_cast<std::size_t>(lane)]));
+    }
+  }
+  for (; i < n; ++i) codes[i] = grid_bits_to_code(elem, s, std::bit_cast<std::uint32_t>(y[i]));
+}
+
 __attribute__((target("avx2"))) std::uint32_t amax_avx2(const float* x, std::size_t n) {
   __m256i m = _mm256_setzero_si256();
   const __m256i mask = _mm256_set1_epi32(0x7FFFFFFF);
@@ -133,6 +188,13 @@ bool quantize_values_f32_simd(const F32Grid& g, Rounding mode, const float* x, s
     case Rounding::kStochastic: return false;
   }
   return false;
+}
+
+bool grid_codes_f32_simd(const ElemFormat& elem, int s, const float* y, std::size_t n,
+                         std::uint32_t* codes) {
+  if (!have_avx2() || elem.is_scale()) return false;
+  codes_avx2(elem, s, y, n, codes);
+  return true;
 }
 
 std::uint32_t amax_bits_f32(const float* x, std::size_t n) {

@@ -16,6 +16,12 @@ namespace mx {
 bool quantize_values_f32_simd(const F32Grid& g, Rounding mode, const float* x, std::size_t n,
                               float* y);
 
+// Element codes for values already on the grid of `elem` scaled by 2^s (bit patterns as
+// written by quantize_bits_f32), as grid_bits_to_code computes them. Returns false when no
+// vector kernel applies.
+bool grid_codes_f32_simd(const ElemFormat& elem, int s, const float* y, std::size_t n,
+                         std::uint32_t* codes);
+
 // max over i of (bit pattern of x[i] with the sign cleared).
 std::uint32_t amax_bits_f32(const float* x, std::size_t n);
 
