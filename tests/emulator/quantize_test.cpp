@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+
+#include "emulator/pack.hpp"
 #include "emulator/quantize.hpp"
 #include "formats/codec.hpp"
 #include "tests/oracle/oracle.hpp"
@@ -111,6 +114,85 @@ TEST(QuantizeTensor, Nvfp4TwoLevelScale) {
   EXPECT_FLOAT_EQ(y.f32[1], -0.5f);  // 3 * S
   // 0.26 / S = 1.56 -> e2m1 1.5 -> 0.25
   EXPECT_FLOAT_EQ(y.f32[2], 0.25f);
+}
+
+}  // namespace
+}  // namespace mx
+
+namespace mx {
+namespace {
+
+// Packed storage round trip: quantize -> codes + scales -> pack -> unpack -> decode(code) x
+// scale reproduces the dequantized tensor bit for bit, for every concrete format and a
+// partial last block.
+TEST(QuantizeTensor, PackedRoundTripReproducesValues) {
+  const Tensor t = random_tensor({3, 70}, 5);
+  for (const char* name : {"mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4_e2m1",
+                           "mxint8", "mxint4", "mxe3m4"}) {
+    QuantizeOptions opt;
+    opt.block.format = parse_mx_format(name);
+    Tensor y;
+    std::vector<std::uint32_t> codes, scales;
+    quantize_tensor(opt, t, &y, &codes, &scales);
+    const int bits = opt.block.format.elem.bits;
+    const auto packed = pack_codes(codes, bits);
+    const auto unpacked = unpack_codes(packed, codes.size(), bits);
+    const auto sbytes = pack_scales(scales, 1);
+    ASSERT_EQ(sbytes.size(), 3u * 3u);  // 3 rows x ceil(70 / 32) blocks
+    for (std::size_t r = 0; r < 3; ++r)
+      for (std::size_t c = 0; c < 70; ++c) {
+        const std::size_t i = r * 70 + c;
+        const int s = static_cast<int>(sbytes[r * 3 + c / 32]) - 127;
+        const float v = static_cast<float>(std::ldexp(decode(opt.block.format.elem, unpacked[i]), s));
+        ASSERT_EQ(std::bit_cast<std::uint32_t>(v), std::bit_cast<std::uint32_t>(y.f32[i]))
+            << name << " element " << i;
+      }
+  }
+}
+
+// Non-power-of-two scales against the oracle worked in exact rationals: S = amax / max_elem
+// rounded (nearest-even) to the scale format, elements round(x / S), values code * S.
+TEST(QuantizeTensor, Ue4m3AndFp32ScalesMatchExactModel) {
+  const Tensor t = random_tensor({4, 64}, 6);
+  for (const char* sf : {"ue4m3", "fp32"}) {
+    for (const char* name : {"mxfp4_e2m1", "mxfp8_e4m3", "mxint8"}) {
+      QuantizeOptions opt;
+      opt.block.format = parse_mx_format(name);
+      opt.block.format.scale = *parse_scale_format(sf);
+      Tensor y;
+      std::vector<std::uint32_t> scales;
+      quantize_tensor(opt, t, &y, nullptr, &scales);
+      const auto elem = mx_oracle::format_by_name(std::string(opt.block.format.elem.name_view()));
+      const auto sfmt = mx_oracle::format_by_name(std::string(sf) == "ue4m3" ? "e4m3" : "fp32");
+      const mx_oracle::Rational maxv = mx_oracle::max_value(elem);
+      for (std::size_t b = 0; b < 8; ++b) {
+        mx_oracle::Rational amax = 0;
+        for (std::size_t k = 0; k < 32; ++k) {
+          mx_oracle::Rational v = mx_oracle::rational_from_double(t.f32[b * 32 + k]);
+          if (v < 0) v = -v;
+          if (v > amax) amax = v;
+        }
+        mx_oracle::Rational target = amax;
+        target /= maxv;
+        const std::uint32_t scode = mx_oracle::round_rational(
+            sfmt, false, target, mx_oracle::Mode::kNearestEven, mx_oracle::Overflow::kSaturate);
+        ASSERT_EQ(scales[b], scode) << sf << " " << name << " block " << b;
+        const mx_oracle::Rational S = mx_oracle::decode(sfmt, scode).value;
+        for (std::size_t k = 0; k < 32; ++k) {
+          mx_oracle::Rational q = mx_oracle::rational_from_double(t.f32[b * 32 + k]);
+          const bool negative = q < 0;
+          if (negative) q = -q;
+          q /= S;
+          const std::uint32_t c = mx_oracle::round_rational(
+              elem, negative, q, mx_oracle::Mode::kNearestEven, mx_oracle::Overflow::kSaturate);
+          mx_oracle::Rational value = mx_oracle::decode(elem, c).value;
+          value *= S;
+          const double want = mx_oracle::double_from_rational(value);
+          ASSERT_EQ(y.f32[b * 32 + k], static_cast<float>(want)) << sf << " " << name;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
