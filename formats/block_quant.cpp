@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "formats/codec.hpp"
+#include "formats/dispatch.hpp"
 #include "formats/compat_microxcaling.hpp"
 #include "formats/fast_f32.hpp"
 #include "formats/fast_f32_simd.hpp"
@@ -61,18 +62,9 @@ void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std
 void quantize_on_grid(const F32Grid& g, const ElemFormat& elem, int s, const RoundSpec& rs,
                       const float* x, std::size_t n, float* y, std::uint32_t* codes,
                       std::uint64_t index0) {
-  switch (rs.mode) {
-#define MX_CASE(M) \
-  case M: return run_grid<M>(g, elem, s, rs.overflow, rs.seed, x, n, y, codes, index0);
-    MX_CASE(Rounding::kNearestEven)
-    MX_CASE(Rounding::kNearestAway)
-    MX_CASE(Rounding::kTowardZero)
-    MX_CASE(Rounding::kTowardPositive)
-    MX_CASE(Rounding::kTowardNegative)
-    MX_CASE(Rounding::kOdd)
-    MX_CASE(Rounding::kStochastic)
-#undef MX_CASE
-  }
+  visit_rounding(rs.mode, [&](auto tag) {
+    run_grid<decltype(tag)::value>(g, elem, s, rs.overflow, rs.seed, x, n, y, codes, index0);
+  });
 }
 
 McRound mc_round(Rounding r) {

@@ -1,5 +1,7 @@
 #include "formats/fast_f32_simd.hpp"
 
+#include "formats/dispatch.hpp"
+
 #include <immintrin.h>
 
 #include <bit>
@@ -178,16 +180,9 @@ __attribute__((target("avx2"))) std::uint32_t amax_avx2(const float* x, std::siz
 bool quantize_values_f32_simd(const F32Grid& g, Rounding mode, const float* x, std::size_t n,
                               float* y) {
   if (!have_avx2() || g.man_bits == 0) return false;
-  switch (mode) {
-    case Rounding::kNearestEven: run8<Rounding::kNearestEven>(g, x, n, y); return true;
-    case Rounding::kNearestAway: run8<Rounding::kNearestAway>(g, x, n, y); return true;
-    case Rounding::kTowardZero: run8<Rounding::kTowardZero>(g, x, n, y); return true;
-    case Rounding::kTowardPositive: run8<Rounding::kTowardPositive>(g, x, n, y); return true;
-    case Rounding::kTowardNegative: run8<Rounding::kTowardNegative>(g, x, n, y); return true;
-    case Rounding::kOdd: run8<Rounding::kOdd>(g, x, n, y); return true;
-    case Rounding::kStochastic: return false;
-  }
-  return false;
+  if (mode == Rounding::kStochastic) return false;
+  visit_rounding(mode, [&](auto tag) { run8<decltype(tag)::value>(g, x, n, y); });
+  return true;
 }
 
 bool grid_codes_f32_simd(const ElemFormat& elem, int s, const float* y, std::size_t n,

@@ -14,6 +14,7 @@
 #include "formats/block_quant.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
+#include "formats/dispatch.hpp"
 #include "formats/fast_f32.hpp"
 #include "tests/formats/test_support.hpp"
 
@@ -26,15 +27,7 @@ void scalar_kernel_t(const F32Grid& g, const float* x, std::size_t n, float* y) 
     y[i] = std::bit_cast<float>(quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(x[i]), 0));
 }
 void scalar_kernel(const F32Grid& g, Rounding r, const float* x, std::size_t n, float* y) {
-  switch (r) {
-    case Rounding::kNearestEven: return scalar_kernel_t<Rounding::kNearestEven>(g, x, n, y);
-    case Rounding::kNearestAway: return scalar_kernel_t<Rounding::kNearestAway>(g, x, n, y);
-    case Rounding::kTowardZero: return scalar_kernel_t<Rounding::kTowardZero>(g, x, n, y);
-    case Rounding::kTowardPositive: return scalar_kernel_t<Rounding::kTowardPositive>(g, x, n, y);
-    case Rounding::kTowardNegative: return scalar_kernel_t<Rounding::kTowardNegative>(g, x, n, y);
-    case Rounding::kOdd: return scalar_kernel_t<Rounding::kOdd>(g, x, n, y);
-    case Rounding::kStochastic: break;
-  }
+  visit_rounding(r, [&](auto tag) { scalar_kernel_t<decltype(tag)::value>(g, x, n, y); });
 }
 
 using Param = std::tuple<std::string, Rounding, Overflow>;

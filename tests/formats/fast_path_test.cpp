@@ -10,6 +10,7 @@
 
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
+#include "formats/dispatch.hpp"
 #include "formats/fast_f32.hpp"
 #include "tests/formats/test_support.hpp"
 
@@ -59,17 +60,7 @@ TEST(FastPath, EqualsGenericCodec) {
                            Rounding::kTowardPositive, Rounding::kTowardNegative, Rounding::kOdd,
                            Rounding::kStochastic}) {
           const RoundSpec spec{r, o, 1};
-          switch (r) {
-#define MX_CASE(M) case M: check<M>(f, spec, s, rng, failures); break;
-            MX_CASE(Rounding::kNearestEven)
-            MX_CASE(Rounding::kNearestAway)
-            MX_CASE(Rounding::kTowardZero)
-            MX_CASE(Rounding::kTowardPositive)
-            MX_CASE(Rounding::kTowardNegative)
-            MX_CASE(Rounding::kOdd)
-            MX_CASE(Rounding::kStochastic)
-#undef MX_CASE
-          }
+          visit_rounding(r, [&](auto tag) { check<decltype(tag)::value>(f, spec, s, rng, failures); });
         }
       }
     }

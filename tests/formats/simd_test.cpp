@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "formats/catalog.hpp"
+#include "formats/dispatch.hpp"
 #include "formats/fast_f32_simd.hpp"
 #include "tests/formats/test_support.hpp"
 
@@ -22,16 +23,7 @@ std::vector<float> scalar(const F32Grid& g, const std::vector<float>& x) {
 }
 
 std::vector<float> scalar_any(const F32Grid& g, Rounding r, const std::vector<float>& x) {
-  switch (r) {
-    case Rounding::kNearestEven: return scalar<Rounding::kNearestEven>(g, x);
-    case Rounding::kNearestAway: return scalar<Rounding::kNearestAway>(g, x);
-    case Rounding::kTowardZero: return scalar<Rounding::kTowardZero>(g, x);
-    case Rounding::kTowardPositive: return scalar<Rounding::kTowardPositive>(g, x);
-    case Rounding::kTowardNegative: return scalar<Rounding::kTowardNegative>(g, x);
-    case Rounding::kOdd: return scalar<Rounding::kOdd>(g, x);
-    default: break;
-  }
-  return {};
+  return visit_rounding(r, [&](auto tag) { return scalar<decltype(tag)::value>(g, x); });
 }
 
 TEST(Simd, EqualsScalarKernel) {
