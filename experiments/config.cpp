@@ -126,7 +126,8 @@ class Parser {
   }
   std::string as_name(const toml::node& n, const std::string& path, std::size_t max_len) const {
     const std::string s = as_string(n, path);
-    if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return is_name_char(c) || c == '.'; }))
+    if (s.empty() ||
+        !std::all_of(s.begin(), s.end(), [](char c) { return is_name_char(c) || c == '.'; }))
       fail(path, fmt::format("'{}' is not a valid name (letters, digits, '_', '-', '.')", s));
     if (s.size() > max_len)
       fail(path, fmt::format("'{}' is longer than {} characters", s, max_len));
@@ -167,7 +168,8 @@ class Parser {
     return v;
   }
 
-  WorkloadSpec workload(const toml::table& t, const std::string& path, const std::string& name) const;
+  WorkloadSpec workload(const toml::table& t, const std::string& path,
+                        const std::string& name) const;
   ReportSpec report(const toml::table& t, const std::string& path) const;
 
   std::string origin_, base_dir_;
@@ -178,7 +180,9 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
   WorkloadSpec w;
   w.name = name;
   const toml::node* kind = t.get("kind");
-  if (!kind) fail(key_path(path, "kind"), "missing (normal, laplace, student_t, llm_activations, weights, file)");
+  if (!kind)
+    fail(key_path(path, "kind"),
+         "missing (normal, laplace, student_t, llm_activations, weights, file)");
   const std::string k = as_string(*kind, key_path(path, "kind"));
   if (k == "normal") {
     w.kind = WorkloadKind::kNormal;
@@ -191,8 +195,9 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
     check_keys(t, path, {"kind", "shape", "axis", "dof", "scale"});
   } else if (k == "llm_activations") {
     w.kind = WorkloadKind::kLlmActivations;
-    check_keys(t, path, {"kind", "shape", "axis", "outlier_channel_fraction", "outlier_scale",
-                         "heavy_token_fraction", "dof"});
+    check_keys(t, path,
+               {"kind", "shape", "axis", "outlier_channel_fraction", "outlier_scale",
+                "heavy_token_fraction", "dof"});
   } else if (k == "weights") {
     w.kind = WorkloadKind::kWeights;
     check_keys(t, path, {"kind", "shape", "axis", "std", "row_scale_sigma"});
@@ -202,15 +207,18 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
   } else {
     fail(key_path(path, "kind"),
          fmt::format("unknown workload kind '{}' (normal, laplace, student_t, llm_activations, "
-                     "weights, file)", k));
+                     "weights, file)",
+                     k));
   }
   constexpr double kInf = 1e300;
   w.mean = number_in(t, path, "mean", 0.0, -kInf, kInf, false);
-  w.stddev = number_in(t, path, "std", w.kind == WorkloadKind::kWeights ? 0.02 : 1.0, 0.0, kInf, true);
+  w.stddev =
+      number_in(t, path, "std", w.kind == WorkloadKind::kWeights ? 0.02 : 1.0, 0.0, kInf, true);
   w.loc = number_in(t, path, "loc", 0.0, -kInf, kInf, false);
   w.scale = number_in(t, path, "scale", 1.0, 0.0, kInf, true);
   w.dof = number_in(t, path, "dof", 3.0, 0.0, kInf, true);
-  w.outlier_channel_fraction = number_in(t, path, "outlier_channel_fraction", 0.005, 0.0, 1.0, false);
+  w.outlier_channel_fraction =
+      number_in(t, path, "outlier_channel_fraction", 0.005, 0.0, 1.0, false);
   w.heavy_token_fraction = number_in(t, path, "heavy_token_fraction", 0.05, 0.0, 1.0, false);
   w.row_scale_sigma = number_in(t, path, "row_scale_sigma", 0.25, 0.0, 10.0, false);
   if (const toml::node* n = t.get("outlier_scale")) {
@@ -219,9 +227,11 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
     if (a.size() != 2) fail(p, fmt::format("expected [min, max] (got {} values)", a.size()));
     w.outlier_scale_min = as_number(a[0], index_path(p, 0));
     w.outlier_scale_max = as_number(a[1], index_path(p, 1));
-    if (!(w.outlier_scale_min > 0)) fail(index_path(p, 0), fmt::format("must be > 0 (got {})", w.outlier_scale_min));
+    if (!(w.outlier_scale_min > 0))
+      fail(index_path(p, 0), fmt::format("must be > 0 (got {})", w.outlier_scale_min));
     if (w.outlier_scale_max < w.outlier_scale_min)
-      fail(index_path(p, 1), fmt::format("must be >= the minimum {} (got {})", w.outlier_scale_min, w.outlier_scale_max));
+      fail(index_path(p, 1), fmt::format("must be >= the minimum {} (got {})", w.outlier_scale_min,
+                                         w.outlier_scale_max));
   }
   int rank = -1;
   if (w.kind == WorkloadKind::kFile) {
@@ -248,12 +258,14 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
     for (std::size_t i = 0; i < a.size(); ++i) {
       const std::int64_t d = as_int(a[i], index_path(sp, i));
       if (d < 1) fail(index_path(sp, i), fmt::format("dimension must be >= 1 (got {})", d));
-      if (static_cast<std::uint64_t>(d) > kMaxElements || total * static_cast<std::size_t>(d) > kMaxElements)
+      if (static_cast<std::uint64_t>(d) > kMaxElements ||
+          total * static_cast<std::size_t>(d) > kMaxElements)
         fail(sp, fmt::format("more than {} elements", kMaxElements));
       total *= static_cast<std::size_t>(d);
       w.shape.push_back(static_cast<std::size_t>(d));
     }
-    if ((w.kind == WorkloadKind::kLlmActivations || w.kind == WorkloadKind::kWeights) && a.size() != 2)
+    if ((w.kind == WorkloadKind::kLlmActivations || w.kind == WorkloadKind::kWeights) &&
+        a.size() != 2)
       fail(sp, fmt::format("{} needs a rank-2 shape ({}) (got rank {})", k,
                            w.kind == WorkloadKind::kWeights ? "[out, in]" : "[tokens, channels]",
                            a.size()));
@@ -281,7 +293,8 @@ ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
     const FieldDef* f = find_field(out);
     if (!f || f->role != FieldRole::kParam || out == "point_id" || out == "rounding_seed")
       fail(p, fmt::format("'{}' is not a sweep parameter (workload, seed, format, elem, bits, "
-                          "block_size, scale, scale_rule, rounding, n)", out));
+                          "block_size, scale, scale_rule, rounding, n)",
+                          out));
   };
   param("rows", r.rows);
   param("cols", r.cols);
@@ -301,11 +314,15 @@ ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
     for (auto&& [k, v] : as_table(*n, wp)) {
       const std::string p = key_path(wp, k.str());
       const FieldDef* f = find_field(k.str());
-      if (!f || f->role != FieldRole::kParam) fail(p, fmt::format("'{}' is not a sweep parameter", k.str()));
+      if (!f || f->role != FieldRole::kParam)
+        fail(p, fmt::format("'{}' is not a sweep parameter", k.str()));
       std::string value;
-      if (v.is_string()) value = *v.value<std::string>();
-      else if (v.is_integer()) value = fmt::format("{}", *v.value<std::int64_t>());
-      else fail(p, fmt::format("expected a string or an integer (got {})", describe(v)));
+      if (v.is_string())
+        value = *v.value<std::string>();
+      else if (v.is_integer())
+        value = fmt::format("{}", *v.value<std::int64_t>());
+      else
+        fail(p, fmt::format("expected a string or an integer (got {})", describe(v)));
       r.where.emplace_back(std::string(k.str()), value);
     }
   }
@@ -318,57 +335,70 @@ SweepConfig Parser::parse(const toml::table& root, const std::string& default_na
   const toml::node* sn = root.get("sweep");
   if (!sn) fail("sweep", "missing (the [sweep] table lists the axes)");
   const toml::table& s = as_table(*sn, "sweep");
-  check_keys(s, "sweep", {"name", "formats", "block_sizes", "scale_rules", "roundings", "seeds", "workloads"});
+  check_keys(s, "sweep",
+             {"name", "formats", "block_sizes", "scale_rules", "roundings", "seeds", "workloads"});
 
   c.name = default_name;
   if (const toml::node* n = s.get("name")) c.name = as_name(*n, "sweep.name", 64);
 
-  if (!s.get("formats")) fail("sweep.formats", "missing (e.g. formats = [\"mxfp8_e4m3\", \"mxint8\"])");
-  std::vector<ElemFormat> elems;
-  c.formats = axis<std::string>(s, "sweep", "formats", {}, [&](const toml::node& n, const std::string& p) {
-    const std::string name = as_string(n, p);
-    MxFormat f;
-    try {
-      f = parse_mx_format(name);
-    } catch (const FormatError& e) {
-      fail(p, e.what());
-    }
-    if (f.block_size == 0)
-      fail(p, fmt::format("'{}' is an element format without a shared scale; sweeps take MX "
-                          "formats (mxfp8_e4m3, mxint8, mx<elem>)", name));
-    if (f.scale != ScaleFormat::kE8m0)
-      fail(p, fmt::format("'{}' has a {} scale; sweeps support E8M0-scaled MX formats only for "
-                          "now", name, scale_format_name(f.scale)));
-    if (name.size() > sizeof(PointRow::format))
-      fail(p, fmt::format("'{}' is longer than {} characters", name, sizeof(PointRow::format)));
-    return std::pair{name, std::string(f.elem.name_view())};
-  });
+  if (!s.get("formats"))
+    fail("sweep.formats", "missing (e.g. formats = [\"mxfp8_e4m3\", \"mxint8\"])");
+  c.formats =
+      axis<std::string>(s, "sweep", "formats", {}, [&](const toml::node& n, const std::string& p) {
+        const std::string name = as_string(n, p);
+        MxFormat f;
+        try {
+          f = parse_mx_format(name);
+        } catch (const FormatError& e) {
+          fail(p, e.what());
+        }
+        if (f.block_size == 0)
+          fail(p, fmt::format("'{}' is an element format without a shared scale; sweeps take MX "
+                              "formats (mxfp8_e4m3, mxint8, mx<elem>)",
+                              name));
+        if (f.scale != ScaleFormat::kE8m0)
+          fail(p, fmt::format("'{}' has a {} scale; sweeps support E8M0-scaled MX formats only for "
+                              "now",
+                              name, scale_format_name(f.scale)));
+        if (name.size() > sizeof(PointRow::format))
+          fail(p, fmt::format("'{}' is longer than {} characters", name, sizeof(PointRow::format)));
+        return std::pair{name, std::string(f.elem.name_view())};
+      });
 
-  c.block_sizes = axis<int>(s, "sweep", "block_sizes", {32}, [&](const toml::node& n, const std::string& p) {
-    const std::int64_t b = as_int(n, p);
-    if (b < 1) fail(p, fmt::format("block size must be >= 1 (got {})", b));
-    if (b > kMaxBlockSize) fail(p, fmt::format("block size must be <= {} (got {})", kMaxBlockSize, b));
-    return std::pair{static_cast<int>(b), fmt::format("{}", b)};
-  });
-  c.scale_rules = axis<ScaleRule>(s, "sweep", "scale_rules", {ScaleRule::kFloor}, [&](const toml::node& n, const std::string& p) {
-    const std::string v = as_string(n, p);
-    const auto r = parse_scale_rule(v);
-    if (!r) fail(p, fmt::format("unknown scale rule '{}' (floor, ceil, even, rceil)", v));
-    return std::pair{*r, v};
-  });
-  c.roundings = axis<Rounding>(s, "sweep", "roundings", {Rounding::kNearestEven}, [&](const toml::node& n, const std::string& p) {
-    const std::string v = as_string(n, p);
-    const auto r = parse_rounding(v);
-    if (!r)
-      fail(p, fmt::format("unknown rounding mode '{}' (nearest-even, nearest-away, toward-zero, "
-                          "toward-positive, toward-negative, odd, stochastic)", v));
-    return std::pair{*r, std::string(rounding_name(*r))};
-  });
-  c.seeds = axis<std::int64_t>(s, "sweep", "seeds", {0}, [&](const toml::node& n, const std::string& p) {
-    const std::int64_t v = as_int(n, p);
-    if (v < 0) fail(p, fmt::format("seed must be >= 0 (got {})", v));
-    return std::pair{v, fmt::format("{}", v)};
-  });
+  c.block_sizes =
+      axis<int>(s, "sweep", "block_sizes", {32}, [&](const toml::node& n, const std::string& p) {
+        const std::int64_t b = as_int(n, p);
+        if (b < 1) fail(p, fmt::format("block size must be >= 1 (got {})", b));
+        if (b > kMaxBlockSize)
+          fail(p, fmt::format("block size must be <= {} (got {})", kMaxBlockSize, b));
+        return std::pair{static_cast<int>(b), fmt::format("{}", b)};
+      });
+  c.scale_rules = axis<ScaleRule>(
+      s, "sweep", "scale_rules", {ScaleRule::kFloor},
+      [&](const toml::node& n, const std::string& p) {
+        const std::string v = as_string(n, p);
+        const auto r = parse_scale_rule(v);
+        if (!r) fail(p, fmt::format("unknown scale rule '{}' (floor, ceil, even, rceil)", v));
+        return std::pair{*r, v};
+      });
+  c.roundings = axis<Rounding>(
+      s, "sweep", "roundings", {Rounding::kNearestEven},
+      [&](const toml::node& n, const std::string& p) {
+        const std::string v = as_string(n, p);
+        const auto r = parse_rounding(v);
+        if (!r)
+          fail(p,
+               fmt::format("unknown rounding mode '{}' (nearest-even, nearest-away, toward-zero, "
+                           "toward-positive, toward-negative, odd, stochastic)",
+                           v));
+        return std::pair{*r, std::string(rounding_name(*r))};
+      });
+  c.seeds =
+      axis<std::int64_t>(s, "sweep", "seeds", {0}, [&](const toml::node& n, const std::string& p) {
+        const std::int64_t v = as_int(n, p);
+        if (v < 0) fail(p, fmt::format("seed must be >= 0 (got {})", v));
+        return std::pair{v, fmt::format("{}", v)};
+      });
 
   const toml::node* wn = root.get("workloads");
   if (!wn) fail("workloads", "missing (define at least one [workloads.NAME] table)");
@@ -377,33 +407,43 @@ SweepConfig Parser::parse(const toml::table& root, const std::string& default_na
   for (auto&& [k, v] : wt) {
     const std::string name(k.str());
     const std::string p = key_path("workloads", name);
-    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char ch) { return is_name_char(ch) || ch == '.'; }))
-      fail(p, fmt::format("'{}' is not a valid workload name (letters, digits, '_', '-', '.')", name));
+    if (name.empty() || !std::all_of(name.begin(), name.end(),
+                                     [](char ch) { return is_name_char(ch) || ch == '.'; }))
+      fail(p,
+           fmt::format("'{}' is not a valid workload name (letters, digits, '_', '-', '.')", name));
     if (name.size() > sizeof(PointRow::workload))
-      fail(p, fmt::format("workload name is longer than {} characters", sizeof(PointRow::workload)));
+      fail(p,
+           fmt::format("workload name is longer than {} characters", sizeof(PointRow::workload)));
     c.workload_specs[name] = workload(as_table(v, p), p, name);
   }
   std::vector<std::string> all_names;
   for (const auto& [name, w] : c.workload_specs) all_names.push_back(name);
-  c.workloads = axis<std::string>(s, "sweep", "workloads", all_names, [&](const toml::node& n, const std::string& p) {
-    const std::string name = as_string(n, p);
-    if (!c.workload_specs.count(name))
-      fail(p, fmt::format("no workload '{}' ([workloads.{}] is not defined; defined: {})", name,
-                          name, join(all_names)));
-    return std::pair{name, name};
-  });
+  c.workloads = axis<std::string>(
+      s, "sweep", "workloads", all_names, [&](const toml::node& n, const std::string& p) {
+        const std::string name = as_string(n, p);
+        if (!c.workload_specs.count(name))
+          fail(p, fmt::format("no workload '{}' ([workloads.{}] is not defined; defined: {})", name,
+                              name, join(all_names)));
+        return std::pair{name, name};
+      });
 
   if (const toml::node* rn = root.get("report")) {
     c.report = report(as_table(*rn, "report"), "report");
     // A where condition on an axis must name one of its values.
     for (const auto& [key, value] : c.report.where) {
       std::vector<std::string> vals;
-      if (key == "workload") vals = c.workloads;
-      else if (key == "format") vals = c.formats;
-      for (int b : c.block_sizes) if (key == "block_size") vals.push_back(fmt::format("{}", b));
-      for (auto x : c.seeds) if (key == "seed") vals.push_back(fmt::format("{}", x));
-      for (auto r : c.scale_rules) if (key == "scale_rule") vals.emplace_back(scale_rule_name(r));
-      for (auto m : c.roundings) if (key == "rounding") vals.emplace_back(rounding_name(m));
+      if (key == "workload")
+        vals = c.workloads;
+      else if (key == "format")
+        vals = c.formats;
+      for (int b : c.block_sizes)
+        if (key == "block_size") vals.push_back(fmt::format("{}", b));
+      for (auto x : c.seeds)
+        if (key == "seed") vals.push_back(fmt::format("{}", x));
+      for (auto r : c.scale_rules)
+        if (key == "scale_rule") vals.emplace_back(scale_rule_name(r));
+      for (auto m : c.roundings)
+        if (key == "rounding") vals.emplace_back(rounding_name(m));
       if (!vals.empty() && std::find(vals.begin(), vals.end(), value) == vals.end())
         fail(key_path("report.where", key),
              fmt::format("'{}' is not a value of the {} axis ({})", value, key, join(vals)));
@@ -421,8 +461,8 @@ SweepConfig parse_config(std::string_view text, const std::string& origin,
     root = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
     const auto& b = e.source().begin;
-    throw ConfigError(fmt::format("{}:{}:{}: TOML syntax error: {}", origin, b.line, b.column,
-                                  e.description()));
+    throw ConfigError(
+        fmt::format("{}:{}:{}: TOML syntax error: {}", origin, b.line, b.column, e.description()));
   }
   Parser p(origin, base_dir);
   SweepConfig c = p.parse(root, default_name);
@@ -439,7 +479,8 @@ SweepConfig load_config_file(const std::string& path) {
   ss << in.rdbuf();
   const std::filesystem::path p(path);
   std::string stem = p.stem().string();
-  if (stem.empty() || !std::all_of(stem.begin(), stem.end(), [](char ch) { return is_name_char(ch) || ch == '.'; }))
+  if (stem.empty() ||
+      !std::all_of(stem.begin(), stem.end(), [](char ch) { return is_name_char(ch) || ch == '.'; }))
     stem = "sweep";
   return parse_config(ss.str(), path, p.parent_path().string(), stem);
 }
@@ -469,17 +510,21 @@ std::string canonical_text(const SweepConfig& c) {
       continue;
     }
     s += " shape=";
-    for (std::size_t i = 0; i < w.shape.size(); ++i) s += fmt::format("{}{}", i ? "x" : "", w.shape[i]);
+    for (std::size_t i = 0; i < w.shape.size(); ++i)
+      s += fmt::format("{}{}", i ? "x" : "", w.shape[i]);
     switch (w.kind) {
       case WorkloadKind::kNormal: s += fmt::format(" mean={} std={}", w.mean, w.stddev); break;
       case WorkloadKind::kLaplace: s += fmt::format(" loc={} scale={}", w.loc, w.scale); break;
       case WorkloadKind::kStudentT: s += fmt::format(" dof={} scale={}", w.dof, w.scale); break;
       case WorkloadKind::kLlmActivations:
-        s += fmt::format(" outlier_channel_fraction={} outlier_scale={},{} heavy_token_fraction={} dof={}",
-                         w.outlier_channel_fraction, w.outlier_scale_min, w.outlier_scale_max,
-                         w.heavy_token_fraction, w.dof);
+        s += fmt::format(
+            " outlier_channel_fraction={} outlier_scale={},{} heavy_token_fraction={} dof={}",
+            w.outlier_channel_fraction, w.outlier_scale_min, w.outlier_scale_max,
+            w.heavy_token_fraction, w.dof);
         break;
-      case WorkloadKind::kWeights: s += fmt::format(" std={} row_scale_sigma={}", w.stddev, w.row_scale_sigma); break;
+      case WorkloadKind::kWeights:
+        s += fmt::format(" std={} row_scale_sigma={}", w.stddev, w.row_scale_sigma);
+        break;
       case WorkloadKind::kFile: break;
     }
     s += "\n";

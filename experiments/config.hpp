@@ -40,19 +40,19 @@ std::string_view workload_kind_name(WorkloadKind k);
 struct WorkloadSpec {
   std::string name;
   WorkloadKind kind = WorkloadKind::kNormal;
-  std::vector<std::size_t> shape;  // synthetic kinds (file: read from the file)
-  int axis = -1;                   // the axis along which MX blocks run
-  double mean = 0.0;               // normal
-  double stddev = 1.0;             // normal, weights (TOML key "std")
-  double loc = 0.0;                // laplace
-  double scale = 1.0;              // laplace, student_t
-  double dof = 3.0;                // student_t; llm_activations: heavy-tailed tokens
+  std::vector<std::size_t> shape;           // synthetic kinds (file: read from the file)
+  int axis = -1;                            // the axis along which MX blocks run
+  double mean = 0.0;                        // normal
+  double stddev = 1.0;                      // normal, weights (TOML key "std")
+  double loc = 0.0;                         // laplace
+  double scale = 1.0;                       // laplace, student_t
+  double dof = 3.0;                         // student_t; llm_activations: heavy-tailed tokens
   double outlier_channel_fraction = 0.005;  // llm_activations
   double outlier_scale_min = 20.0;
   double outlier_scale_max = 100.0;
   double heavy_token_fraction = 0.05;
-  double row_scale_sigma = 0.25;   // weights
-  std::string path;                // file: as resolved (relative to the config's folder)
+  double row_scale_sigma = 0.25;  // weights
+  std::string path;               // file: as resolved (relative to the config's folder)
 };
 
 // The table printed after a sweep ([report]); also the defaults of `mxlab table`.
@@ -64,8 +64,8 @@ struct ReportSpec {
 };
 
 struct SweepConfig {
-  std::string name;                    // sweep.name; default: the config file's stem
-  std::vector<std::string> formats;    // MX format names as written (validated)
+  std::string name;                  // sweep.name; default: the config file's stem
+  std::vector<std::string> formats;  // MX format names as written (validated)
   std::vector<int> block_sizes;
   std::vector<ScaleRule> scale_rules;
   std::vector<Rounding> roundings;

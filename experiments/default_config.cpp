@@ -7,7 +7,8 @@
 namespace mx::experiments {
 
 namespace {
-constexpr std::string_view kDefault = R"toml(# mxlab sweep: the default config. Every key is shown; unknown keys are errors.
+constexpr std::string_view kDefault =
+    R"toml(# mxlab sweep: the default config. Every key is shown; unknown keys are errors.
 # The run list is the cross product of the [sweep] axes, nested in the order
 # workloads > seeds > formats > block_sizes > scale_rules > roundings.
 
@@ -28,7 +29,7 @@ workloads = ["llm_act"]
 # uniformly from outlier_scale. MX blocks run along `axis` (the channels).
 [workloads.llm_act]
 kind = "llm_activations"
-shape = [2048, 4096]
+shape = [3072, 4096]
 axis = -1
 outlier_channel_fraction = 0.005
 outlier_scale = [20.0, 100.0]

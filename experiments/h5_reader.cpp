@@ -55,7 +55,8 @@ ResultFile read_results(const std::string& path) {
   ResultFile r;
   std::string schema;
   if (!h5::read_attr_str(f.get(), "schema", &schema) || schema != "mxlab-sweep")
-    throw IoError(fmt::format("{}: not an mxlab sweep result file (no root attribute schema = \"mxlab-sweep\")", path));
+    throw IoError(fmt::format(
+        "{}: not an mxlab sweep result file (no root attribute schema = \"mxlab-sweep\")", path));
   h5::read_attr_i64(f.get(), "schema_version", &r.schema_version);
   if (r.schema_version != kSchemaVersion)
     throw IoError(fmt::format("{}: result schema version {} (this mxlab reads {})", path,
@@ -93,10 +94,12 @@ ResultFile read_results(const std::string& path) {
     Id h(H5Dopen2(f.get(), "error_histogram", H5P_DEFAULT), H5Dclose);
     Id hs(H5Dget_space(h.get()), H5Sclose);
     hsize_t dims[2] = {0, 0};
-    if (H5Sget_simple_extent_ndims(hs.get()) != 2) throw IoError(fmt::format("{}: bad /error_histogram", path));
+    if (H5Sget_simple_extent_ndims(hs.get()) != 2)
+      throw IoError(fmt::format("{}: bad /error_histogram", path));
     H5Sget_simple_extent_dims(hs.get(), dims, nullptr);
     if (dims[0] != n || dims[1] != kHistBins)
-      throw IoError(fmt::format("{}: /error_histogram has {}x{} entries for {} points", path, dims[0], dims[1], n));
+      throw IoError(fmt::format("{}: /error_histogram has {}x{} entries for {} points", path,
+                                dims[0], dims[1], n));
     if (n && H5Dread(h.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, hist.data()) < 0)
       throw IoError(fmt::format("{}: cannot read /error_histogram", path));
   }

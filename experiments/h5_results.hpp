@@ -31,8 +31,7 @@ void create_result_file(const std::string& path, const SweepConfig& c, const Run
 
 // Appends records as one atomic commit (copy, append, fsync, rename). `complete` sets the
 // root attribute `complete` to 1 (all points present).
-void append_points(const std::string& path, std::span<const PointRecord> records,
-                   bool complete);
+void append_points(const std::string& path, std::span<const PointRecord> records, bool complete);
 
 // Removes `path`'s temporary copies left by killed processes (pids no longer alive).
 void remove_stale_temps(const std::string& path);

@@ -18,7 +18,8 @@ Id scalar_space() { return Id(H5Screate(H5S_SCALAR), H5Sclose); }
 
 void write_attr(hid_t loc, const std::string& name, hid_t ftype, hid_t mtype, hid_t space,
                 const void* data) {
-  if (H5Aexists(loc, name.c_str()) > 0) check(H5Adelete(loc, name.c_str()), "delete attribute " + name);
+  if (H5Aexists(loc, name.c_str()) > 0)
+    check(H5Adelete(loc, name.c_str()), "delete attribute " + name);
   Id a(H5Acreate2(loc, name.c_str(), ftype, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (!a) throw std::runtime_error(fmt::format("HDF5: cannot create attribute {}", name));
   check(H5Awrite(a.get(), mtype, data), "write attribute " + name);

@@ -46,7 +46,9 @@ void publish(const std::string& tmp, const std::string& path) {
   sync_path(tmp, false);
   std::error_code ec;
   fs::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error(fmt::format("cannot rename the new file into place ({})", ec.message()));
+  if (ec)
+    throw std::runtime_error(
+        fmt::format("cannot rename the new file into place ({})", ec.message()));
   fs::path dir = fs::path(path).parent_path();
   sync_path(dir.empty() ? "." : dir.string(), true);
 }
@@ -61,7 +63,8 @@ void strings_dataset(hid_t loc, const std::string& name, const std::vector<std::
   Id t = h5::string_type();
   const hsize_t n = v.size();
   Id s(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Id d(H5Dcreate2(loc, name.c_str(), t.get(), s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Id d(H5Dcreate2(loc, name.c_str(), t.get(), s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+       H5Dclose);
   if (!d) throw std::runtime_error(fmt::format("cannot create dataset {}", name));
   std::vector<const char*> p;
   for (const auto& x : v) p.push_back(x.c_str());
@@ -71,9 +74,11 @@ void strings_dataset(hid_t loc, const std::string& name, const std::vector<std::
 void ints_dataset(hid_t loc, const std::string& name, const std::vector<std::int64_t>& v) {
   const hsize_t n = v.size();
   Id s(H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Id d(H5Dcreate2(loc, name.c_str(), H5T_STD_I64LE, s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  Id d(H5Dcreate2(loc, name.c_str(), H5T_STD_I64LE, s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+       H5Dclose);
   if (!d) throw std::runtime_error(fmt::format("cannot create dataset {}", name));
-  check(H5Dwrite(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "write " + name);
+  check(H5Dwrite(d.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+        "write " + name);
 }
 
 // An empty dataset that grows along its first dimension.
@@ -84,7 +89,8 @@ Id growing_dataset(hid_t loc, const std::string& name, hid_t type, hsize_t width
   Id s(H5Screate_simple(rank, dims, maxdims), H5Sclose);
   Id dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   check(H5Pset_chunk(dcpl.get(), rank, chunk), "set chunking");
-  Id d(H5Dcreate2(loc, name.c_str(), type, s.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose);
+  Id d(H5Dcreate2(loc, name.c_str(), type, s.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+       H5Dclose);
   if (!d) throw std::runtime_error(fmt::format("cannot create dataset {}", name));
   return d;
 }
@@ -161,7 +167,9 @@ void write_workload(hid_t loc, const WorkloadSpec& w) {
 std::string field_docs() {
   std::string s;
   for (const FieldDef& f : point_fields()) {
-    const char* role = f.role == FieldRole::kParam ? "param" : f.role == FieldRole::kMetric ? "metric" : "info";
+    const char* role = f.role == FieldRole::kParam    ? "param"
+                       : f.role == FieldRole::kMetric ? "metric"
+                                                      : "info";
     s += fmt::format("{} ({}): {}\n", f.name, role, f.doc);
   }
   return s;
@@ -193,11 +201,14 @@ void fill_file(hid_t fid, const SweepConfig& c, const RunInfo& info, std::uint64
   }
   {
     Id g = create_group(fid, "axes");
-    h5::attr_str(g.get(), "description", "values of each sweep axis in config order (the run list is their cross product, nested in this order: workload, seed, format, block_size, scale_rule, rounding)");
+    h5::attr_str(g.get(), "description",
+                 "values of each sweep axis in config order (the run list is their cross product, "
+                 "nested in this order: workload, seed, format, block_size, scale_rule, rounding)");
     strings_dataset(g.get(), "workload", c.workloads);
     ints_dataset(g.get(), "seed", c.seeds);
     strings_dataset(g.get(), "format", c.formats);
-    ints_dataset(g.get(), "block_size", std::vector<std::int64_t>(c.block_sizes.begin(), c.block_sizes.end()));
+    ints_dataset(g.get(), "block_size",
+                 std::vector<std::int64_t>(c.block_sizes.begin(), c.block_sizes.end()));
     std::vector<std::string> rules, modes;
     for (auto r : c.scale_rules) rules.emplace_back(scale_rule_name(r));
     for (auto m : c.roundings) modes.emplace_back(rounding_name(m));
@@ -212,17 +223,21 @@ void fill_file(hid_t fid, const SweepConfig& c, const RunInfo& info, std::uint64
   }
   {
     Id d = growing_dataset(fid, "error_histogram", H5T_STD_U64LE, kHistBins);
-    h5::attr_str(d.get(), "description",
-                 "row i belongs to /points row i: counts of |e|/|x| over the elements with x != 0 "
-                 "(x and q finite), bin j = [edges[j], edges[j+1]), edges in /error_histogram_edges");
+    h5::attr_str(
+        d.get(), "description",
+        "row i belongs to /points row i: counts of |e|/|x| over the elements with x != 0 "
+        "(x and q finite), bin j = [edges[j], edges[j+1]), edges in /error_histogram_edges");
   }
   {
     const auto edges = error_histogram_edges();
     const hsize_t n = edges.size();
     Id s(H5Screate_simple(1, &n, nullptr), H5Sclose);
-    Id d(H5Dcreate2(fid, "error_histogram_edges", H5T_IEEE_F64LE, s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+    Id d(H5Dcreate2(fid, "error_histogram_edges", H5T_IEEE_F64LE, s.get(), H5P_DEFAULT, H5P_DEFAULT,
+                    H5P_DEFAULT),
+         H5Dclose);
     if (!d) throw std::runtime_error("cannot create error_histogram_edges");
-    check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, edges.data()), "write edges");
+    check(H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, edges.data()),
+          "write edges");
     h5::attr_str(d.get(), "description", "0, 2^-32, 2^-31, ..., 2^-1, 1, +inf");
   }
 }
@@ -243,7 +258,8 @@ void append_rows(hid_t fid, std::span<const PointRecord> recs) {
     std::vector<PointRow> rows;
     for (const auto& r : recs) rows.push_back(r.row);
     Id mt = h5::row_type(false);
-    check(H5Dwrite(d.get(), mt.get(), ms.get(), fs.get(), H5P_DEFAULT, rows.data()), "write /points");
+    check(H5Dwrite(d.get(), mt.get(), ms.get(), fs.get(), H5P_DEFAULT, rows.data()),
+          "write /points");
   }
   {
     Id d(H5Dopen2(fid, "error_histogram", H5P_DEFAULT), H5Dclose);
@@ -255,11 +271,13 @@ void append_rows(hid_t fid, std::span<const PointRecord> recs) {
     check(H5Dset_extent(d.get(), n1), "extend /error_histogram");
     Id fs(H5Dget_space(d.get()), H5Sclose);
     const hsize_t start[2] = {dims[0], 0}, count[2] = {k, kHistBins};
-    check(H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "select rows");
+    check(H5Sselect_hyperslab(fs.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+          "select rows");
     Id ms(H5Screate_simple(2, count, nullptr), H5Sclose);
     std::vector<std::uint64_t> h;
     for (const auto& r : recs) h.insert(h.end(), r.hist.begin(), r.hist.end());
-    check(H5Dwrite(d.get(), H5T_NATIVE_UINT64, ms.get(), fs.get(), H5P_DEFAULT, h.data()), "write /error_histogram");
+    check(H5Dwrite(d.get(), H5T_NATIVE_UINT64, ms.get(), fs.get(), H5P_DEFAULT, h.data()),
+          "write /error_histogram");
   }
 }
 
@@ -320,8 +338,8 @@ void remove_stale_temps(const std::string& path) {
     const std::string digits = name.substr(prefix.size());
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
     const long pid = std::strtol(digits.c_str(), nullptr, 10);
-    if (pid > 0 && pid != static_cast<long>(::getpid()) && ::kill(static_cast<pid_t>(pid), 0) != 0 &&
-        errno == ESRCH) {
+    if (pid > 0 && pid != static_cast<long>(::getpid()) &&
+        ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
       std::error_code rm;
       fs::remove(entry.path(), rm);
     }

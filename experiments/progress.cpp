@@ -20,8 +20,12 @@ std::string hms(double s) {
 bool Progress::stderr_is_terminal() { return ::isatty(2) == 1; }
 
 Progress::Progress(std::size_t total, std::size_t already, bool enabled)
-    : total_(total), already_(already), enabled_(enabled), tty_(stderr_is_terminal()),
-      start_(Clock::now()), last_(start_) {}
+    : total_(total),
+      already_(already),
+      enabled_(enabled),
+      tty_(stderr_is_terminal()),
+      start_(Clock::now()),
+      last_(start_) {}
 
 void Progress::update(std::size_t done) {
   if (!enabled_) return;
@@ -43,12 +47,14 @@ void Progress::print(std::size_t done, bool final) {
   const double rate = el > 0 ? new_done / el : 0;
   const double left = static_cast<double>(total_ - done);
   const std::string eta = final ? hms(el) : (rate > 0 ? hms(left / rate) : "?");
-  const std::string line = fmt::format(
-      "sweep: {}/{} points ({:.1f}%), {:.2f} points/s, {} {}", done, total_,
-      total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0, rate,
-      final ? "elapsed" : "ETA", eta);
-  if (tty_) std::fprintf(stderr, "\r%-72s%s", line.c_str(), final ? "\n" : "");
-  else std::fprintf(stderr, "%s\n", line.c_str());
+  const std::string line =
+      fmt::format("sweep: {}/{} points ({:.1f}%), {:.2f} points/s, {} {}", done, total_,
+                  total_ ? 100.0 * static_cast<double>(done) / static_cast<double>(total_) : 100.0,
+                  rate, final ? "elapsed" : "ETA", eta);
+  if (tty_)
+    std::fprintf(stderr, "\r%-72s%s", line.c_str(), final ? "\n" : "");
+  else
+    std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);
   printed_ = true;
 }

@@ -23,13 +23,16 @@ std::array<double, kHistBins + 1> error_histogram_edges() {
 
 namespace {
 
+// clang-format off
 #define MX_FIELD(name, role, type, doc) \
-  FieldDef { #name, FieldRole::role, FieldType::type, offsetof(PointRow, name), sizeof(PointRow::name), doc }
+  FieldDef{#name, FieldRole::role, FieldType::type, offsetof(PointRow, name), sizeof(PointRow::name), doc}
+// clang-format on
 
 const std::array kFields = {
     MX_FIELD(point_id, kParam, kStr, "16 hex digits: hash of the point's canonical key"),
     MX_FIELD(workload, kParam, kStr, "workload name ([workloads.NAME] in the config)"),
-    MX_FIELD(seed, kParam, kI64, "value of the seeds axis (data seed is derived from workload+seed)"),
+    MX_FIELD(seed, kParam, kI64,
+             "value of the seeds axis (data seed is derived from workload+seed)"),
     MX_FIELD(format, kParam, kStr, "MX format name as in the config (mxfp8_e4m3, ...)"),
     MX_FIELD(elem, kParam, kStr, "element format (e4m3, int8, ...)"),
     MX_FIELD(bits, kParam, kI32, "bits per element"),
@@ -44,7 +47,8 @@ const std::array kFields = {
     MX_FIELD(max_abs_err, kMetric, kF64, "max |e|"),
     MX_FIELD(max_rel_err, kMetric, kF64, "max |e|/|x| over x != 0"),
     MX_FIELD(cosine, kMetric, kF64, "<x,q>/(|x||q|)"),
-    MX_FIELD(kl_softmax, kMetric, kF64, "mean over rows (last axis) of KL(softmax x || softmax q), nats"),
+    MX_FIELD(kl_softmax, kMetric, kF64,
+             "mean over rows (last axis) of KL(softmax x || softmax q), nats"),
     MX_FIELD(saturation_pct, kMetric, kF64, "% of elements clamped to the block's extreme value"),
     MX_FIELD(underflow_pct, kMetric, kF64, "% of nonzero inputs that became 0"),
     MX_FIELD(kernel_pct, kMetric, kF64, "% of all elements quantized to 0"),

@@ -128,7 +128,8 @@ class Pool {
 std::vector<PointRecord> take(Outbox& box) {
   std::vector<PointRecord> out;
   std::unique_lock lk(box.m);
-  box.cv.wait_for(lk, std::chrono::milliseconds(20), [&] { return !box.ready.empty() || box.error; });
+  box.cv.wait_for(lk, std::chrono::milliseconds(20),
+                  [&] { return !box.ready.empty() || box.error; });
   if (box.error) std::rethrow_exception(box.error);
   out.swap(box.ready);
   return out;
@@ -149,9 +150,10 @@ PointRecord run_point(const Point& p, const WorkloadSpec& w, const Tensor& x, Te
   quantize_tensor(o, x, &q, &codes, nullptr);
   const std::size_t n = x.size();
   const std::size_t row_len = x.shape.empty() ? 1 : x.shape.back();
-  const Stats st = x.dtype == DType::kF32
-                       ? compute_stats(x.f32.data(), q.f32.data(), codes.data(), n, row_len, f.elem)
-                       : compute_stats(x.f64.data(), q.f64.data(), codes.data(), n, row_len, f.elem);
+  const Stats st =
+      x.dtype == DType::kF32
+          ? compute_stats(x.f32.data(), q.f32.data(), codes.data(), n, row_len, f.elem)
+          : compute_stats(x.f64.data(), q.f64.data(), codes.data(), n, row_len, f.elem);
   PointRecord r;
   PointRow& row = r.row;
   set_fixed(row.point_id, p.id());
@@ -191,8 +193,9 @@ SweepSummary run_sweep(const SweepOptions& opt) {
   sum.is_root = root;
   sum.ranks = world.size();
   const int threads =
-      opt.threads > 0 ? opt.threads
-                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / world.local_size());
+      opt.threads > 0
+          ? opt.threads
+          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / world.local_size());
 
   // Phase A (rank 0): config, output file, the points still to run. Errors here are
   // ordinary errors: rank 0 reports them and the other ranks exit quietly.
@@ -208,9 +211,15 @@ SweepSummary run_sweep(const SweepOptions& opt) {
       if (opt.output.empty()) {  // the default output folder is created on demand
         std::error_code ec;
         fs::create_directories("results", ec);
-        if (ec) throw std::runtime_error(fmt::format("cannot create the folder results/ ({})", ec.message()));
+        if (ec)
+          throw std::runtime_error(
+              fmt::format("cannot create the folder results/ ({})", ec.message()));
       }
       points = expand(l.config);
+      std::set<std::string> ids;
+      for (const Point& p : points)
+        if (!ids.insert(p.id()).second)  // 64-bit hashes: never seen, but never silently
+          throw std::runtime_error("two sweep points hash to the same id " + p.id());
       std::set<std::string> done;
       bool fresh = true;
       if (opt.resume && fs::exists(l.output)) {
@@ -224,8 +233,15 @@ SweepSummary run_sweep(const SweepOptions& opt) {
         if (it == rf.attrs.end() || it->second != canonical_text(l.config))
           throw std::runtime_error(fmt::format(
               "--resume: {} was written by a different sweep config; run without --resume to "
-              "replace it, or choose another --output", l.output));
+              "replace it, or choose another --output",
+              l.output));
         for (const auto& r : rf.records) done.insert(get_fixed(r.row.point_id));
+        const auto rev = rf.attrs.find("git_revision");
+        if (rev != rf.attrs.end() && rev->second != opt.git_revision && done.size() < points.size())
+          std::fprintf(stderr,
+                       "mxlab sweep: warning: %s was started by git revision %s; this is %s "
+                       "(the points it adds come from this revision)\n",
+                       l.output.c_str(), rev->second.c_str(), opt.git_revision.c_str());
         file_complete = rf.complete != 0;
         fresh = false;
       }
@@ -285,16 +301,21 @@ SweepSummary run_sweep(const SweepOptions& opt) {
       Progress progress(points.size(), sum.already, opt.progress || Progress::stderr_is_terminal());
       std::vector<PointRecord> pending;
       std::size_t received = 0;
+      std::set<std::string> expected;  // every remaining point arrives exactly once
+      for (const auto i : remaining) expected.insert(points[i].id());
       auto last_commit = Clock::now();
       while (received < remaining.size()) {
         std::vector<PointRecord> batch = take(box);
         world.poll_records(&batch);
+        for (const PointRecord& r : batch)
+          if (expected.erase(get_fixed(r.row.point_id)) != 1)
+            throw std::logic_error("unexpected or repeated point " + get_fixed(r.row.point_id));
         received += batch.size();
         pending.insert(pending.end(), batch.begin(), batch.end());
         const bool last = received == remaining.size();
         const auto now = Clock::now();
-        if (!pending.empty() &&
-            (last || std::chrono::duration<double>(now - last_commit).count() >= opt.commit_interval_s)) {
+        if (!pending.empty() && (last || std::chrono::duration<double>(now - last_commit).count() >=
+                                             opt.commit_interval_s)) {
           append_points(l.output, pending, last);
           pending.clear();
           last_commit = now;

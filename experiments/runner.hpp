@@ -16,23 +16,23 @@
 
 #include "emulator/tensor.hpp"
 #include "experiments/config.hpp"
-#include "experiments/sweep.hpp"
 #include "experiments/record.hpp"
+#include "experiments/sweep.hpp"
 
 namespace mx::experiments {
 
 struct SweepOptions {
-  std::string config_path;   // empty: the embedded default config
-  std::string output;        // empty: results/<sweep name>.h5 (results/ is created)
+  std::string config_path;  // empty: the embedded default config
+  std::string output;       // empty: results/<sweep name>.h5 (results/ is created)
   bool resume = false;
-  int threads = 0;           // worker threads per process; 0: cores / ranks on this host
-  bool progress = false;     // progress on stderr even when it is not a terminal
+  int threads = 0;                 // worker threads per process; 0: cores / ranks on this host
+  bool progress = false;           // progress on stderr even when it is not a terminal
   double commit_interval_s = 0.2;  // the writer commits at most this often (and at the end)
   std::string mxlab_version = "unknown", git_revision = "unknown";
 };
 
 struct SweepSummary {
-  bool is_root = true;       // rank 0 (or no MPI): the process that wrote the file
+  bool is_root = true;  // rank 0 (or no MPI): the process that wrote the file
   std::string output;
   SweepConfig config;
   std::size_t total = 0;     // points in the run list

@@ -69,7 +69,8 @@ double mean_kl_softmax(const T* x, const T* q, std::size_t n, std::size_t row_le
     total.add(std::max(0.0, s.value()));
     ++rows;
   }
-  return rows ? total.value() / static_cast<double>(rows) : std::numeric_limits<double>::quiet_NaN();
+  return rows ? total.value() / static_cast<double>(rows)
+              : std::numeric_limits<double>::quiet_NaN();
 }
 
 template <typename T>
@@ -124,18 +125,25 @@ Stats compute(const T* x, const T* q, const std::uint32_t* codes, std::size_t n,
   const double inf = std::numeric_limits<double>::infinity();
   const double ex2 = sx2.value(), ee2 = se2.value(), eq2 = sq2.value();
   st.mse = m ? ee2 / static_cast<double>(m) : nan;
-  if (m == 0) st.sqnr_db = nan;
-  else if (ee2 == 0) st.sqnr_db = inf;
-  else st.sqnr_db = 10.0 * std::log10(ex2 / ee2);
-  if (ex2 == 0 && eq2 == 0) st.cosine = 1.0;
-  else if (ex2 == 0 || eq2 == 0) st.cosine = 0.0;
-  else st.cosine = sxq.value() / (std::sqrt(ex2) * std::sqrt(eq2));
+  if (m == 0)
+    st.sqnr_db = nan;
+  else if (ee2 == 0)
+    st.sqnr_db = inf;
+  else
+    st.sqnr_db = 10.0 * std::log10(ex2 / ee2);
+  if (ex2 == 0 && eq2 == 0)
+    st.cosine = 1.0;
+  else if (ex2 == 0 || eq2 == 0)
+    st.cosine = 0.0;
+  else
+    st.cosine = sxq.value() / (std::sqrt(ex2) * std::sqrt(eq2));
   st.kl_softmax = mean_kl_softmax(x, q, n, row_len);
   const double dn = n ? static_cast<double>(n) : 1.0;
   st.saturation_pct = 100.0 * static_cast<double>(sat) / dn;
   st.kernel_pct = 100.0 * static_cast<double>(kernel) / dn;
   st.nonfinite_pct = 100.0 * static_cast<double>(nonfinite) / dn;
-  st.underflow_pct = nonzero ? 100.0 * static_cast<double>(under) / static_cast<double>(nonzero) : 0.0;
+  st.underflow_pct =
+      nonzero ? 100.0 * static_cast<double>(under) / static_cast<double>(nonzero) : 0.0;
   return st;
 }
 
@@ -145,8 +153,8 @@ Stats compute_stats(const float* x, const float* q, const std::uint32_t* codes, 
                     std::size_t row_len, const ElemFormat& elem) {
   return compute(x, q, codes, n, row_len, elem);
 }
-Stats compute_stats(const double* x, const double* q, const std::uint32_t* codes,
-                    std::size_t n, std::size_t row_len, const ElemFormat& elem) {
+Stats compute_stats(const double* x, const double* q, const std::uint32_t* codes, std::size_t n,
+                    std::size_t row_len, const ElemFormat& elem) {
   return compute(x, q, codes, n, row_len, elem);
 }
 

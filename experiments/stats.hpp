@@ -30,7 +30,7 @@ struct Stats {
 // codes may be null (saturation is then reported as 0).
 Stats compute_stats(const float* x, const float* q, const std::uint32_t* codes, std::size_t n,
                     std::size_t row_len, const ElemFormat& elem);
-Stats compute_stats(const double* x, const double* q, const std::uint32_t* codes,
-                    std::size_t n, std::size_t row_len, const ElemFormat& elem);
+Stats compute_stats(const double* x, const double* q, const std::uint32_t* codes, std::size_t n,
+                    std::size_t row_len, const ElemFormat& elem);
 
 }  // namespace mx::experiments

@@ -24,9 +24,9 @@ struct Point {
 
   // "workload=llm_act;seed=0;format=mxfp8_e4m3;block_size=32;scale_rule=floor;rounding=nearest-even"
   std::string key() const;
-  std::string id() const;                   // 16 lowercase hex digits of hash_key(key())
-  std::uint64_t rounding_seed() const;      // seed of stochastic rounding
-  MxFormat mx_format() const;               // parsed format with this block size and rule
+  std::string id() const;               // 16 lowercase hex digits of hash_key(key())
+  std::uint64_t rounding_seed() const;  // seed of stochastic rounding
+  MxFormat mx_format() const;           // parsed format with this block size and rule
 };
 
 std::vector<Point> expand(const SweepConfig& c);

@@ -40,7 +40,8 @@ std::string param_list() {
 const FieldDef& param_field(const std::string& flag, const std::string& name) {
   const FieldDef* f = find_field(name);
   if (!table_param(f))
-    throw std::runtime_error(fmt::format("{} {}: not a sweep parameter ({})", flag, name, param_list()));
+    throw std::runtime_error(
+        fmt::format("{} {}: not a sweep parameter ({})", flag, name, param_list()));
   return *f;
 }
 
@@ -86,7 +87,13 @@ std::string latex_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '_': case '%': case '&': case '#': case '$': case '{': case '}':
+      case '_':
+      case '%':
+      case '&':
+      case '#':
+      case '$':
+      case '{':
+      case '}':
         o += '\\';
         o += c;
         break;
@@ -111,7 +118,8 @@ std::string csv_field(const std::string& s) {
 std::string format_table(const ResultFile& r, const TableSpec& spec) {
   const FieldDef& rf = param_field("--rows", spec.rows);
   const FieldDef& cf = param_field("--cols", spec.cols);
-  if (rf.name == cf.name) throw std::runtime_error(fmt::format("--cols {}: same as --rows", spec.cols));
+  if (rf.name == cf.name)
+    throw std::runtime_error(fmt::format("--cols {}: same as --rows", spec.cols));
   const FieldDef* mf = find_field(spec.metric);
   if (!mf || mf->type != FieldType::kF64) {
     std::string names;
@@ -159,14 +167,16 @@ std::string format_table(const ResultFile& r, const TableSpec& spec) {
     std::size_t n = 0;
   };
   std::map<std::pair<std::string, std::string>, Cell> cells;
-  std::map<std::pair<std::string, std::string>, std::map<std::string, std::set<std::string>>> varying;
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::set<std::string>>>
+      varying;
   for (const auto* p : recs) {
     const auto key = std::pair{field_string(p->row, rf), field_string(p->row, cf)};
     Cell& c = cells[key];
     c.sum += field_number(p->row, *mf);
     ++c.n;
     for (const FieldDef& f : point_fields())
-      if (table_param(&f) && f.name != "n") varying[key][std::string(f.name)].insert(field_string(p->row, f));
+      if (table_param(&f) && f.name != "n")
+        varying[key][std::string(f.name)].insert(field_string(p->row, f));
   }
   // Parameters that take more than one value inside some cell were averaged over.
   std::map<std::string, std::set<std::string>> averaged;
@@ -188,8 +198,10 @@ std::string format_table(const ResultFile& r, const TableSpec& spec) {
 
   auto cell_text = [&](const std::string& rv, const std::string& cv) -> std::string {
     const auto it = cells.find({rv, cv});
-    if (it == cells.end()) return spec.style == TableStyle::kLatex ? "--" : spec.style == TableStyle::kCsv ? "" : "-";
-    return number(it->second.sum / static_cast<double>(it->second.n), spec.metric, spec.precision, spec.style);
+    if (it == cells.end())
+      return spec.style == TableStyle::kLatex ? "--" : spec.style == TableStyle::kCsv ? "" : "-";
+    return number(it->second.sum / static_cast<double>(it->second.n), spec.metric, spec.precision,
+                  spec.style);
   };
 
   std::string out;

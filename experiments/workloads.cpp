@@ -77,8 +77,8 @@ Tensor llm_activations(const WorkloadSpec& w, std::uint64_t seed, int threads) {
   std::vector<double> ch_scale(channels, 1.0);
   const std::uint64_t ks = stream(seed, kChannelScale);
   for (std::size_t k = 0; k < n_out && k < channels; ++k)
-    ch_scale[order[k]] = w.outlier_scale_min +
-                         (w.outlier_scale_max - w.outlier_scale_min) * uniform01(ks, order[k]);
+    ch_scale[order[k]] =
+        w.outlier_scale_min + (w.outlier_scale_max - w.outlier_scale_min) * uniform01(ks, order[k]);
   std::vector<char> heavy(tokens);
   const std::uint64_t kt = stream(seed, kTokens);
   for (std::size_t t = 0; t < tokens; ++t) heavy[t] = uniform01(kt, t) < w.heavy_token_fraction;
@@ -95,7 +95,8 @@ Tensor weights(const WorkloadSpec& w, std::uint64_t seed, int threads) {
   std::vector<double> row_scale(rows);
   for (std::size_t r = 0; r < rows; ++r)
     row_scale[r] = w.stddev * std::exp(w.row_scale_sigma * normal_draw(kr, r));
-  return fill(w.shape, threads, [&](std::size_t i) { return row_scale[i / cols] * normal_draw(kv, i); });
+  return fill(w.shape, threads,
+              [&](std::size_t i) { return row_scale[i / cols] * normal_draw(kv, i); });
 }
 
 }  // namespace
@@ -104,11 +105,14 @@ Tensor make_workload(const WorkloadSpec& w, std::uint64_t seed, int threads) {
   const std::uint64_t kv = stream(seed, kValues);
   switch (w.kind) {
     case WorkloadKind::kNormal:
-      return fill(w.shape, threads, [&](std::size_t i) { return w.mean + w.stddev * normal_draw(kv, i); });
+      return fill(w.shape, threads,
+                  [&](std::size_t i) { return w.mean + w.stddev * normal_draw(kv, i); });
     case WorkloadKind::kLaplace:
-      return fill(w.shape, threads, [&](std::size_t i) { return w.loc + w.scale * laplace_draw(kv, i); });
+      return fill(w.shape, threads,
+                  [&](std::size_t i) { return w.loc + w.scale * laplace_draw(kv, i); });
     case WorkloadKind::kStudentT:
-      return fill(w.shape, threads, [&](std::size_t i) { return w.scale * student_t_draw(kv, i, w.dof); });
+      return fill(w.shape, threads,
+                  [&](std::size_t i) { return w.scale * student_t_draw(kv, i, w.dof); });
     case WorkloadKind::kLlmActivations: return llm_activations(w, seed, threads);
     case WorkloadKind::kWeights: return weights(w, seed, threads);
     case WorkloadKind::kFile: {
@@ -120,8 +124,9 @@ Tensor make_workload(const WorkloadSpec& w, std::uint64_t seed, int threads) {
       }
       const int rank = static_cast<int>(t.shape.size());
       if (rank == 0 || w.axis < -rank || w.axis >= rank)
-        throw std::runtime_error(fmt::format("workloads.{}.axis: axis {} is out of range for {} (rank {})",
-                                             w.name, w.axis, w.path, rank));
+        throw std::runtime_error(
+            fmt::format("workloads.{}.axis: axis {} is out of range for {} (rank {})", w.name,
+                        w.axis, w.path, rank));
       if (t.size() == 0)
         throw std::runtime_error(fmt::format("workloads.{}.path: {} is empty", w.name, w.path));
       return t;

@@ -15,9 +15,9 @@ namespace mx::experiments {
 Tensor make_workload(const WorkloadSpec& w, std::uint64_t seed, int threads);
 
 // The generator's primitives, exposed for tests. `key` selects a stream, `i` the draw.
-double uniform01(std::uint64_t key, std::uint64_t i);              // in (0, 1), never 0 or 1
-double normal_draw(std::uint64_t key, std::uint64_t i);            // N(0, 1), Box-Muller
+double uniform01(std::uint64_t key, std::uint64_t i);                   // in (0, 1), never 0 or 1
+double normal_draw(std::uint64_t key, std::uint64_t i);                 // N(0, 1), Box-Muller
 double student_t_draw(std::uint64_t key, std::uint64_t i, double dof);  // Bailey's polar method
-double laplace_draw(std::uint64_t key, std::uint64_t i);           // Laplace(0, 1)
+double laplace_draw(std::uint64_t key, std::uint64_t i);                // Laplace(0, 1)
 
 }  // namespace mx::experiments

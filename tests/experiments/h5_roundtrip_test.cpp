@@ -37,7 +37,8 @@ std::vector<PointRecord> records(const SweepConfig& c) {
     r.row.max_rel_err = v / 7;
     r.row.kl_softmax = v == 3.0 ? std::numeric_limits<double>::quiet_NaN() : 1e-300 * v;
     r.row.sqnr_db = v == 2.0 ? std::numeric_limits<double>::infinity() : v;
-    for (std::size_t j = 0; j < r.hist.size(); ++j) r.hist[j] = static_cast<std::uint64_t>(v) * 1000 + j;
+    for (std::size_t j = 0; j < r.hist.size(); ++j)
+      r.hist[j] = static_cast<std::uint64_t>(v) * 1000 + j;
     out.push_back(r);
     v += 1;
   }
@@ -48,7 +49,7 @@ bool same_bytes(const PointRecord& a, const PointRecord& b) {
   return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
-TEST(H5Results, RoundTrip) {
+TEST(SweepH5, RoundTrip) {
   testing::TempDir dir("h5");
   const std::string path = dir / "r.h5";
   const SweepConfig c = parse_config(kConfig, "rt.toml", "", "rt");
@@ -85,7 +86,7 @@ TEST(H5Results, RoundTrip) {
     EXPECT_EQ(e.path().filename(), "r.h5");
 }
 
-TEST(H5Results, CreateReplacesAnExistingFile) {
+TEST(SweepH5, CreateReplacesAnExistingFile) {
   testing::TempDir dir("h5");
   const std::string path = dir / "r.h5";
   const SweepConfig c = parse_config(kConfig, "rt.toml", "", "rt");
@@ -95,7 +96,7 @@ TEST(H5Results, CreateReplacesAnExistingFile) {
   EXPECT_TRUE(read_results(path).records.empty());
 }
 
-TEST(H5Results, ErrorsNameTheFile) {
+TEST(SweepH5, ErrorsNameTheFile) {
   testing::TempDir dir("h5");
   EXPECT_THAT([&] { read_results(dir / "none.h5"); },
               ::testing::ThrowsMessage<IoError>(::testing::EndsWith("none.h5: no such file")));
@@ -106,13 +107,14 @@ TEST(H5Results, ErrorsNameTheFile) {
   t.shape = {2};
   t.f32 = {1, 2};
   write_tensor(dir / "o.h5:/x", t);
-  EXPECT_THAT([&] { read_results(dir / "o.h5"); },
-              ::testing::ThrowsMessage<IoError>(::testing::HasSubstr("not an mxlab sweep result file")));
+  EXPECT_THAT(
+      [&] { read_results(dir / "o.h5"); },
+      ::testing::ThrowsMessage<IoError>(::testing::HasSubstr("not an mxlab sweep result file")));
   EXPECT_THAT([&] { append_points(dir / "missing.h5", {}, true); },
               ::testing::ThrowsMessage<IoError>(::testing::HasSubstr("missing.h5: cannot copy")));
 }
 
-TEST(H5Results, StaleTemporariesOfDeadProcessesAreRemoved) {
+TEST(SweepH5, StaleTemporariesOfDeadProcessesAreRemoved) {
   testing::TempDir dir("h5");
   const pid_t child = ::fork();
   if (child == 0) ::_exit(0);
@@ -128,7 +130,7 @@ TEST(H5Results, StaleTemporariesOfDeadProcessesAreRemoved) {
 }
 
 // The schema as results/README.md shows it, read by h5py + pandas only.
-TEST(H5Results, ReadableWithH5pyAndPandas) {
+TEST(SweepH5, ReadableWithH5pyAndPandas) {
   const std::string py = MX_PYTHON3;
   if (py.empty() || std::system((py + " -c 'import h5py, pandas' 2>/dev/null").c_str()) != 0)
     GTEST_SKIP() << "python3 with h5py and pandas not available";

@@ -13,7 +13,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-TEST(Stats, HandComputedExample) {
+TEST(SweepStats, HandComputedExample) {
   // e = (0, 0, 1, 0): sum e^2 = 1, sum x^2 = 30, sum q^2 = 25, <x,q> = 27.
   const std::vector<double> x = {1, 2, 3, 4}, q = {1, 2, 2, 4};
   const Stats s = compute_stats(x.data(), q.data(), nullptr, 4, 4, kE4M3);
@@ -42,7 +42,7 @@ TEST(Stats, HandComputedExample) {
   EXPECT_NEAR(s.kl_softmax, kl, 1e-15);
 }
 
-TEST(Stats, KlOfTwoElementSoftmax) {
+TEST(SweepStats, KlOfTwoElementSoftmax) {
   // softmax(0, 0) = (1/2, 1/2); softmax(0, ln 3) = (1/4, 3/4):
   // KL = 1/2 ln 2 + 1/2 ln(2/3) = 1/2 ln(4/3).
   const std::vector<double> x = {0, 0, 0, 0}, q = {0, std::log(3.0), 0, 0};
@@ -51,7 +51,7 @@ TEST(Stats, KlOfTwoElementSoftmax) {
   EXPECT_NEAR(s.kl_softmax, 0.25 * std::log(4.0 / 3.0), 1e-15);
 }
 
-TEST(Stats, UnderflowAndKernel) {
+TEST(SweepStats, UnderflowAndKernel) {
   // Kernel: q == 0 for 2 of 4 elements. Underflow: 1 of the 3 nonzero inputs became 0.
   const std::vector<float> x = {0.0f, 1e-3f, -2.0f, 5.0f}, q = {0.0f, 0.0f, -2.0f, 4.0f};
   const Stats s = compute_stats(x.data(), q.data(), nullptr, 4, 4, kE2M1);
@@ -63,12 +63,13 @@ TEST(Stats, UnderflowAndKernel) {
   EXPECT_EQ(s.hist[0], 1u);              // -2 exact
 }
 
-TEST(Stats, SaturationNeedsTheExtremeCodeAndALargerInput) {
+TEST(SweepStats, SaturationNeedsTheExtremeCodeAndALargerInput) {
   // e2m1: largest magnitude 6 = code 0b0111. 7 -> 6 and -6.5 -> -6 were clamped; 6 -> 6 was
   // not (|x| == |q|); 4 (code 0b0110) is not an extreme code.
   const std::vector<float> x = {7.0f, -6.5f, 4.0f, 6.0f}, q = {6.0f, -6.0f, 4.0f, 6.0f};
   const std::vector<std::uint32_t> codes = {0x7, 0xF, 0x6, 0x7};
-  EXPECT_DOUBLE_EQ(compute_stats(x.data(), q.data(), codes.data(), 4, 4, kE2M1).saturation_pct, 50.0);
+  EXPECT_DOUBLE_EQ(compute_stats(x.data(), q.data(), codes.data(), 4, 4, kE2M1).saturation_pct,
+                   50.0);
   // int8 (x 2^-6): +127/64 is code 0x7F, the most negative value -2 is code 0x80.
   const std::vector<float> xi = {2.5f, -2.5f, 1.0f}, qi = {127.0f / 64, -2.0f, 1.0f};
   const std::vector<std::uint32_t> ci = {0x7F, 0x80, 0x40};
@@ -76,7 +77,7 @@ TEST(Stats, SaturationNeedsTheExtremeCodeAndALargerInput) {
                    200.0 / 3.0);
 }
 
-TEST(Stats, NonFiniteOutputsAreCountedAndExcluded) {
+TEST(SweepStats, NonFiniteOutputsAreCountedAndExcluded) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::vector<double> x = {1, 2}, q = {nan, 2};
   const Stats s = compute_stats(x.data(), q.data(), nullptr, 2, 2, kE4M3);
@@ -86,7 +87,7 @@ TEST(Stats, NonFiniteOutputsAreCountedAndExcluded) {
   EXPECT_TRUE(std::isnan(s.kl_softmax));  // the only row has a NaN
 }
 
-TEST(Stats, ExactAndZeroTensors) {
+TEST(SweepStats, ExactAndZeroTensors) {
   const std::vector<double> z = {0, 0, 0};
   const Stats s = compute_stats(z.data(), z.data(), nullptr, 3, 3, kE4M3);
   EXPECT_EQ(s.sqnr_db, kInf);
@@ -100,7 +101,7 @@ TEST(Stats, ExactAndZeroTensors) {
   EXPECT_EQ(compute_stats(one.data(), z.data(), nullptr, 3, 3, kE4M3).sqnr_db, 0.0);
 }
 
-TEST(Stats, HistogramBinEdges) {
+TEST(SweepStats, HistogramBinEdges) {
   // x = 1 and q = 1 - r puts |e|/|x| = r exactly.
   const std::vector<double> r = {0x1p-33, 0x1p-32, 0x1.fp-32, 0x1p-2, 0.5, 0.75, 1.0};
   std::vector<double> x(r.size(), 1.0), q;
@@ -121,11 +122,12 @@ TEST(Stats, HistogramBinEdges) {
   EXPECT_EQ(e[34], kInf);
 }
 
-TEST(Stats, LargeSumsMatchALongDoubleReference) {
+TEST(SweepStats, LargeSumsMatchALongDoubleReference) {
   // 5000 elements cross the 1024-element chunks of the summation.
   std::vector<float> x(5000), q(5000);
   for (std::size_t i = 0; i < x.size(); ++i) {
-    x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)) * (1 + static_cast<double>(i % 7)));
+    x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)) *
+                              (1 + static_cast<double>(i % 7)));
     q[i] = x[i] * (1.0f + 0.01f * static_cast<float>(static_cast<int>(i % 5) - 2));
   }
   long double sx2 = 0, se2 = 0;

@@ -20,7 +20,7 @@ kind = "normal"
 shape = [4, 64]
 )";
 
-class Table : public ::testing::Test {
+class SweepTable : public ::testing::Test {
  protected:
   void SetUp() override {
     const SweepConfig c = parse_config(kConfig, "t.toml", "", "t");
@@ -56,7 +56,7 @@ class Table : public ::testing::Test {
   ResultFile file_;
 };
 
-TEST_F(Table, Markdown) {
+TEST_F(SweepTable, Markdown) {
   EXPECT_EQ(table(spec({{"rounding", "nearest-even"}})),
             "| format \\ block_size | 16 | 32 |\n"
             "|:--|--:|--:|\n"
@@ -66,7 +66,7 @@ TEST_F(Table, Markdown) {
             "metric: sqnr_db; where rounding=nearest-even\n");
 }
 
-TEST_F(Table, MissingCellsAndAveraging) {
+TEST_F(SweepTable, MissingCellsAndAveraging) {
   EXPECT_EQ(table(spec({{"rounding", "toward-zero"}})),
             "| format \\ block_size | 16 | 32 |\n"
             "|:--|--:|--:|\n"
@@ -84,7 +84,7 @@ TEST_F(Table, MissingCellsAndAveraging) {
             "metric: sqnr_db; mean over rounding (2 values)\n");
 }
 
-TEST_F(Table, Latex) {
+TEST_F(SweepTable, Latex) {
   EXPECT_EQ(table(spec({{"rounding", "nearest-even"}}, TableStyle::kLatex)),
             "% mxlab table: metric: sqnr_db; where rounding=nearest-even\n"
             "\\begin{tabular}{lrr}\n"
@@ -99,7 +99,7 @@ TEST_F(Table, Latex) {
             "\\end{tabular}\n");
 }
 
-TEST_F(Table, Csv) {
+TEST_F(SweepTable, Csv) {
   EXPECT_EQ(table(spec({{"rounding", "nearest-even"}}, TableStyle::kCsv)),
             "format,16,32\n"
             "mxint8,40.5,37.126\n"
@@ -110,7 +110,7 @@ TEST_F(Table, Csv) {
             "mxfp4_e2m1,14.5,\n");
 }
 
-TEST_F(Table, OtherAxesMetricsAndPrecision) {
+TEST_F(SweepTable, OtherAxesMetricsAndPrecision) {
   TableSpec s = spec({{"format", "mxint8"}});
   s.rows = "block_size";
   s.cols = "rounding";
@@ -126,7 +126,7 @@ TEST_F(Table, OtherAxesMetricsAndPrecision) {
   EXPECT_EQ(table(s),
             "| block_size \\ rounding | nearest-even | toward-zero |\n"
             "|:--|--:|--:|\n"
-            "| 16 | 0.0241 | 0.02549 |\n"
+            "| 16 | 0.0241 | 0.02547 |\n"
             "\n"
             "metric: mse; where format=mxint8, block_size=16\n");
   s.precision = 2;
@@ -144,7 +144,7 @@ TEST_F(Table, OtherAxesMetricsAndPrecision) {
             "metric: sqnr_db; where rounding=nearest-even\n");
 }
 
-TEST_F(Table, ErrorsNameTheFlag) {
+TEST_F(SweepTable, ErrorsNameTheFlag) {
   auto err = [&](TableSpec s) {
     try {
       table(s);
@@ -155,7 +155,8 @@ TEST_F(Table, ErrorsNameTheFlag) {
   };
   TableSpec s;
   s.rows = "colour";
-  EXPECT_THAT(err(s), ::testing::StartsWith("--rows colour: not a sweep parameter (workload, seed, format"));
+  EXPECT_THAT(err(s), ::testing::StartsWith(
+                          "--rows colour: not a sweep parameter (workload, seed, format"));
   s = TableSpec{};
   s.cols = "format";
   EXPECT_EQ(err(s), "--cols format: same as --rows");
@@ -163,9 +164,11 @@ TEST_F(Table, ErrorsNameTheFlag) {
   s.metric = "snr";
   EXPECT_THAT(err(s), ::testing::StartsWith("--metric snr: not a statistic (mse, sqnr_db"));
   EXPECT_EQ(err(spec({{"rounding", "stochastic"}})),
-            "--where rounding=stochastic: no point has rounding = stochastic (have: nearest-even, toward-zero)");
+            "--where rounding=stochastic: no point has rounding = stochastic (have: nearest-even, "
+            "toward-zero)");
   EXPECT_THAT([] { parse_where("rounding"); },
-              ::testing::ThrowsMessage<std::runtime_error>(::testing::StrEq("--where rounding: expected key=value")));
+              ::testing::ThrowsMessage<std::runtime_error>(
+                  ::testing::StrEq("--where rounding: expected key=value")));
   EXPECT_EQ(parse_where("a=b=c"), (std::pair<std::string, std::string>{"a", "b=c"}));
 }
 

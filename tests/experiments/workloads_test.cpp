@@ -16,7 +16,7 @@ namespace {
 
 WorkloadSpec spec(WorkloadKind k, std::vector<std::size_t> shape) {
   WorkloadSpec w;
-  w.name = "w";
+  w.name = std::string("w");
   w.kind = k;
   w.shape = std::move(shape);
   return w;
@@ -36,19 +36,21 @@ Moments moments(const Tensor& t) {
   return m;
 }
 
-TEST(Workloads, DeterministicAndThreadIndependent) {
+TEST(SweepWorkloads, DeterministicAndThreadIndependent) {
   for (auto k : {WorkloadKind::kNormal, WorkloadKind::kLaplace, WorkloadKind::kStudentT,
                  WorkloadKind::kLlmActivations, WorkloadKind::kWeights}) {
     const WorkloadSpec w = spec(k, {64, 256});
     const Tensor a = make_workload(w, 7, 1), b = make_workload(w, 7, 3), c = make_workload(w, 8, 2);
     ASSERT_EQ(a.shape, w.shape);
     ASSERT_EQ(a.dtype, DType::kF32);
-    EXPECT_EQ(std::memcmp(a.f32.data(), b.f32.data(), a.f32.size() * 4), 0) << workload_kind_name(k);
-    EXPECT_NE(std::memcmp(a.f32.data(), c.f32.data(), a.f32.size() * 4), 0) << workload_kind_name(k);
+    EXPECT_EQ(std::memcmp(a.f32.data(), b.f32.data(), a.f32.size() * 4), 0)
+        << workload_kind_name(k);
+    EXPECT_NE(std::memcmp(a.f32.data(), c.f32.data(), a.f32.size() * 4), 0)
+        << workload_kind_name(k);
   }
 }
 
-TEST(Workloads, Distributions) {
+TEST(SweepWorkloads, Distributions) {
   const std::size_t n = 1 << 20;
   WorkloadSpec nw = spec(WorkloadKind::kNormal, {n});
   nw.mean = 1.0;
@@ -69,7 +71,7 @@ TEST(Workloads, Distributions) {
   EXPECT_NEAR(m.var, 1.5, 0.05);  // dof / (dof - 2)
 }
 
-TEST(Workloads, LlmActivationsHaveOutlierChannels) {
+TEST(SweepWorkloads, LlmActivationsHaveOutlierChannels) {
   WorkloadSpec w = spec(WorkloadKind::kLlmActivations, {512, 1000});
   w.outlier_channel_fraction = 0.01;  // exactly 10 channels
   w.outlier_scale_min = 50;
@@ -79,7 +81,8 @@ TEST(Workloads, LlmActivationsHaveOutlierChannels) {
   int outliers = 0;
   for (std::size_t c = 0; c < 1000; ++c) {
     double s2 = 0;
-    for (std::size_t r = 0; r < 512; ++r) s2 += static_cast<double>(t.f32[r * 1000 + c]) * t.f32[r * 1000 + c];
+    for (std::size_t r = 0; r < 512; ++r)
+      s2 += static_cast<double>(t.f32[r * 1000 + c]) * t.f32[r * 1000 + c];
     const double rms = std::sqrt(s2 / 512);
     if (rms > 20) {
       ++outliers;
@@ -92,7 +95,7 @@ TEST(Workloads, LlmActivationsHaveOutlierChannels) {
   EXPECT_EQ(outliers, 10);
 }
 
-TEST(Workloads, FileWorkloadsAreReadAndChecked) {
+TEST(SweepWorkloads, FileWorkloadsAreReadAndChecked) {
   testing::TempDir dir("wl");
   Tensor t;
   t.shape = {2, 3};
@@ -100,7 +103,7 @@ TEST(Workloads, FileWorkloadsAreReadAndChecked) {
   t.f64 = {1, 2, 3, 4, 5, 6};
   write_npy(dir / "x.npy", t);
   WorkloadSpec w;
-  w.name = "f";
+  w.name = std::string("f");
   w.kind = WorkloadKind::kFile;
   w.path = dir / "x.npy";
   const Tensor r = make_workload(w, 0, 1);
@@ -108,14 +111,15 @@ TEST(Workloads, FileWorkloadsAreReadAndChecked) {
   EXPECT_EQ(r.f64, t.f64);
   w.axis = 2;
   EXPECT_THAT([&] { make_workload(w, 0, 1); },
-              ::testing::ThrowsMessage<std::runtime_error>(::testing::StartsWith("workloads.f.axis: axis 2 is out of range")));
+              ::testing::ThrowsMessage<std::runtime_error>(
+                  ::testing::StartsWith("workloads.f.axis: axis 2 is out of range")));
   w.axis = -1;
   w.path = dir / "missing.npy";
-  EXPECT_THAT([&] { make_workload(w, 0, 1); },
-              ::testing::ThrowsMessage<std::runtime_error>(::testing::StartsWith("workloads.f.path: ")));
+  EXPECT_THAT([&] { make_workload(w, 0, 1); }, ::testing::ThrowsMessage<std::runtime_error>(
+                                                   ::testing::StartsWith("workloads.f.path: ")));
 }
 
-TEST(Workloads, UniformNeverHitsTheEnds) {
+TEST(SweepWorkloads, UniformNeverHitsTheEnds) {
   for (std::uint64_t i = 0; i < 100000; ++i) {
     const double u = uniform01(12345, i);
     ASSERT_GT(u, 0.0);

@@ -26,6 +26,7 @@ struct SweepArgs {
   std::string config, output;
   bool resume = false, progress = false, print_default = false, no_table = false;
   int threads = 0;
+  double commit_interval = 0.2;
 };
 
 int run_sweep_cmd(const SweepArgs& a) {
@@ -35,18 +36,24 @@ int run_sweep_cmd(const SweepArgs& a) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   }
-  if (a.threads < 0) throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", a.threads));
+  if (a.threads < 0)
+    throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", a.threads));
   if (!a.output.empty()) {
     check_writable("--output", a.output);
     if (!a.output.ends_with(".h5") && !a.output.ends_with(".hdf5"))
-      throw std::runtime_error(fmt::format("--output {}: the result file must end in .h5 or .hdf5", a.output));
+      throw std::runtime_error(
+          fmt::format("--output {}: the result file must end in .h5 or .hdf5", a.output));
   }
+  if (!(a.commit_interval >= 0) || a.commit_interval > 3600)
+    throw std::runtime_error(
+        fmt::format("--commit-interval must be 0..3600 seconds (got {})", a.commit_interval));
   xp::SweepOptions o;
   o.config_path = a.config;
   o.output = a.output;
   o.resume = a.resume;
   o.threads = a.threads;
   o.progress = a.progress;
+  o.commit_interval_s = a.commit_interval;
   o.mxlab_version = MXLAB_VERSION;
   o.git_revision = MXLAB_GIT_REVISION;
   xp::SweepSummary s;
@@ -56,7 +63,9 @@ int run_sweep_cmd(const SweepArgs& a) {
     return 1;  // rank 0 reports the error
   }
   if (!s.is_root) return 0;
-  std::fprintf(stderr, "mxlab sweep: %zu points (%zu computed, %zu already in the file) in %.1f s, %d rank%s -> %s\n",
+  std::fprintf(stderr,
+               "mxlab sweep: %zu points (%zu computed, %zu already in the file) in %.1f s, %d "
+               "rank%s -> %s\n",
                s.total, s.computed, s.already, s.seconds, s.ranks, s.ranks == 1 ? "" : "s",
                s.output.c_str());
   if (a.no_table) return 0;
@@ -79,15 +88,29 @@ int run_sweep_cmd(const SweepArgs& a) {
 void register_sweep(CLI::App& app, std::vector<Command>& out) {
   auto args = std::make_shared<SweepArgs>();
   CLI::App* sub = app.add_subcommand(
-      "sweep", "run a sweep of formats x block sizes x scale rules x roundings x workloads x seeds "
-               "into a crash-safe HDF5 result file (MPI: mpirun -n N mxlab sweep ...)");
-  sub->add_option("--config", args->config, "sweep config (TOML); default: the embedded default config (--print-default-config)");
-  sub->add_option("--output", args->output, "result file (default results/<sweep.name>.h5); replaced by a fresh file unless --resume");
-  sub->add_flag("--resume", args->resume, "keep the points already in --output and run only the missing ones (starts afresh if the file does not exist)");
-  sub->add_option("--threads", args->threads, "points computed in parallel per process (default: cores / MPI ranks on this host)");
-  sub->add_flag("--progress", args->progress, "show progress on stderr even when it is not a terminal");
+      "sweep",
+      "run a sweep of formats x block sizes x scale rules x roundings x workloads x seeds "
+      "into a crash-safe HDF5 result file (MPI: mpirun -n N mxlab sweep ...)");
+  sub->add_option(
+      "--config", args->config,
+      "sweep config (TOML); default: the embedded default config (--print-default-config)");
+  sub->add_option(
+      "--output", args->output,
+      "result file (default results/<sweep.name>.h5); replaced by a fresh file unless --resume");
+  sub->add_flag("--resume", args->resume,
+                "keep the points already in --output and run only the missing ones (starts afresh "
+                "if the file does not exist)");
+  sub->add_option(
+      "--threads", args->threads,
+      "points computed in parallel per process (default: cores / MPI ranks on this host)");
+  sub->add_option("--commit-interval", args->commit_interval,
+                  "seconds between commits of finished points to the file (default 0.2; 0: after "
+                  "every point); a kill loses at most this much work");
+  sub->add_flag("--progress", args->progress,
+                "show progress on stderr even when it is not a terminal");
   sub->add_flag("--no-table", args->no_table, "do not print the [report] table at the end");
-  sub->add_flag("--print-default-config", args->print_default, "print the embedded default config and exit");
+  sub->add_flag("--print-default-config", args->print_default,
+                "print the embedded default config and exit");
   out.push_back({sub, [args] { return run_sweep_cmd(*args); }});
 }
 

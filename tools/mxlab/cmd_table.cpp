@@ -23,7 +23,9 @@ int run_table(const TableArgs& a) {
   namespace xp = mx::experiments;
   xp::TableSpec t;
   const auto style = xp::parse_table_style(a.as);
-  if (!style) throw std::runtime_error(fmt::format("--as: unknown table style '{}' (markdown, latex, csv)", a.as));
+  if (!style)
+    throw std::runtime_error(
+        fmt::format("--as: unknown table style '{}' (markdown, latex, csv)", a.as));
   t.style = *style;
   t.rows = a.rows;
   t.cols = a.cols;
@@ -47,14 +49,19 @@ int run_table(const TableArgs& a) {
 
 void register_table(CLI::App& app, std::vector<Command>& out) {
   auto args = std::make_shared<TableArgs>();
-  CLI::App* sub = app.add_subcommand("table", "a sweep result file as a Markdown, LaTeX (booktabs) or CSV table");
+  CLI::App* sub = app.add_subcommand(
+      "table", "a sweep result file as a Markdown, LaTeX (booktabs) or CSV table");
   sub->add_option("--input", args->input, "result file written by mxlab sweep")->required();
   sub->add_option("--rows", args->rows, "parameter along the rows (default format)");
   sub->add_option("--cols", args->cols, "parameter along the columns (default block_size)");
   sub->add_option("--metric", args->metric, "statistic in the cells (default sqnr_db)");
   sub->add_option("--as", args->as, "markdown (default) | latex | csv");
-  sub->add_option("--where", args->where, "keep only points with key=value (repeatable); parameters that still vary inside a cell are averaged");
-  sub->add_option("--precision", args->precision, "digits: after the point for *_db/*_pct, significant otherwise (default 2 / 4; CSV: full)");
+  sub->add_option("--where", args->where,
+                  "keep only points with key=value (repeatable); parameters that still vary inside "
+                  "a cell are averaged");
+  sub->add_option(
+      "--precision", args->precision,
+      "digits: after the point for *_db/*_pct, significant otherwise (default 2 / 4; CSV: full)");
   out.push_back({sub, [args] { return run_table(*args); }});
 }
 
