@@ -222,6 +222,11 @@ SweepSummary run_sweep(const SweepOptions& opt) {
           throw std::runtime_error("two sweep points hash to the same id " + p.id());
       std::set<std::string> done;
       bool fresh = true;
+      if (!opt.resume && !opt.overwrite && fs::exists(l.output))
+        throw std::runtime_error(fmt::format(
+            "--output {} already exists: pass --resume to continue it or --overwrite to "
+            "replace it",
+            l.output));
       if (opt.resume && fs::exists(l.output)) {
         ResultFile rf;
         try {
@@ -307,16 +312,20 @@ SweepSummary run_sweep(const SweepOptions& opt) {
       while (received < remaining.size()) {
         std::vector<PointRecord> batch = take(box);
         world.poll_records(&batch);
-        for (const PointRecord& r : batch)
+        for (const PointRecord& r : batch) {
           if (expected.erase(get_fixed(r.row.point_id)) != 1)
             throw std::logic_error("unexpected or repeated point " + get_fixed(r.row.point_id));
+          sum.compute_seconds += r.row.elapsed_s;
+        }
         received += batch.size();
         pending.insert(pending.end(), batch.begin(), batch.end());
         const bool last = received == remaining.size();
         const auto now = Clock::now();
         if (!pending.empty() && (last || std::chrono::duration<double>(now - last_commit).count() >=
                                              opt.commit_interval_s)) {
+          const auto w0 = Clock::now();
           append_points(l.output, pending, last);
+          sum.write_seconds += std::chrono::duration<double>(Clock::now() - w0).count();
           pending.clear();
           last_commit = now;
         }

@@ -2,7 +2,8 @@
 // committed to the result file by one writer, point by point, crash-safe (h5_results.hpp).
 //
 // Output policy: with --resume and an existing file, the points already in it are skipped
-// (the file must come from the same config: its canonical text is compared). Otherwise the
+// (the file must come from the same config: its canonical text is compared). An existing
+// file is never replaced unless asked (--overwrite); then, or when there is no file, the
 // sweep starts afresh: a new file with the header and no points atomically replaces whatever
 // was at the output path, and points are appended as they finish. A killed run therefore
 // always leaves a valid, resumable file.
@@ -25,6 +26,7 @@ struct SweepOptions {
   std::string config_path;  // empty: the embedded default config
   std::string output;       // empty: results/<sweep name>.h5 (results/ is created)
   bool resume = false;
+  bool overwrite = false;  // replace an existing output (without it and --resume: an error)
   int threads = 0;                 // worker threads per process; 0: cores / ranks on this host
   bool progress = false;           // progress on stderr even when it is not a terminal
   double commit_interval_s = 0.2;  // the writer commits at most this often (and at the end)
@@ -39,6 +41,8 @@ struct SweepSummary {
   std::size_t already = 0;   // found in the file (--resume)
   std::size_t computed = 0;  // computed by this run, all ranks
   double seconds = 0;
+  double compute_seconds = 0;  // rank 0: summed time of the points (quantize + statistics)
+  double write_seconds = 0;    // rank 0: time spent committing points to the file
   int ranks = 1;
 };
 

@@ -8,4 +8,4 @@ bash tools/setup.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j"$(nproc)" --target mxlab
 mkdir -p results
-./build/release/tools/mxlab sweep --output results/default.h5 "$@"
+./build/release/tools/mxlab sweep --output results/default.h5 --overwrite "$@"

@@ -95,8 +95,13 @@ TEST_F(SweepCli, ResumeRules) {
   e = mxlab({"sweep", "--config", dir_ / "c2.toml", "--output", out, "--resume"});
   EXPECT_EQ(e.code, 1);
   EXPECT_THAT(e.err, HasSubstr("--resume: " + out + " was written by a different sweep config"));
-  // Without --resume the file is replaced by a fresh run.
+  // Without --resume or --overwrite an existing file is an error and stays as it was.
   e = sweep(out, {"--no-table"});
+  EXPECT_EQ(e.code, 1);
+  EXPECT_THAT(e.err, HasSubstr("--output " + out + " already exists: pass --resume"));
+  EXPECT_EQ(testing::compare_results(first, read_results(out)), "");
+  // With --overwrite the file is replaced by a fresh run.
+  e = sweep(out, {"--no-table", "--overwrite"});
   ASSERT_EQ(e.code, 0) << e.err;
   EXPECT_THAT(e.err, HasSubstr("(8 computed, 0 already in the file)"));
   EXPECT_EQ(testing::compare_results(first, read_results(out)), "");

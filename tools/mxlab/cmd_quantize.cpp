@@ -22,6 +22,8 @@
 
 namespace mx::cli {
 
+std::string version_number() { return MXLAB_VERSION; }
+std::string git_revision() { return MXLAB_GIT_REVISION; }
 std::string version_string() {
   return fmt::format("mxlab {} ({})", MXLAB_VERSION, MXLAB_GIT_REVISION);
 }

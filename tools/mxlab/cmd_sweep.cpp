@@ -1,5 +1,6 @@
 // mxlab sweep: runs a config-driven sweep into a crash-safe HDF5 result file and prints the
 // config's [report] table (experiments/runner.hpp has the semantics).
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,19 +13,13 @@
 #include "experiments/table.hpp"
 #include "tools/mxlab/commands.hpp"
 
-#ifndef MXLAB_VERSION
-#define MXLAB_VERSION "0.0.0"
-#endif
-#ifndef MXLAB_GIT_REVISION
-#define MXLAB_GIT_REVISION "unknown"
-#endif
 
 namespace mx::cli {
 namespace {
 
 struct SweepArgs {
   std::string config, output;
-  bool resume = false, progress = false, print_default = false, no_table = false;
+  bool resume = false, overwrite = false, progress = false, print_default = false, no_table = false;
   int threads = 0;
   double commit_interval = 0.2;
 };
@@ -51,11 +46,12 @@ int run_sweep_cmd(const SweepArgs& a) {
   o.config_path = a.config;
   o.output = a.output;
   o.resume = a.resume;
+  o.overwrite = a.overwrite;
   o.threads = a.threads;
   o.progress = a.progress;
   o.commit_interval_s = a.commit_interval;
-  o.mxlab_version = MXLAB_VERSION;
-  o.git_revision = MXLAB_GIT_REVISION;
+  o.mxlab_version = version_number();
+  o.git_revision = git_revision();
   xp::SweepSummary s;
   try {
     s = xp::run_sweep(o);
@@ -68,6 +64,12 @@ int run_sweep_cmd(const SweepArgs& a) {
                "rank%s -> %s\n",
                s.total, s.computed, s.already, s.seconds, s.ranks, s.ranks == 1 ? "" : "s",
                s.output.c_str());
+  if (s.computed > 0)
+    std::fprintf(stderr,
+                 "mxlab sweep: driver overhead: %.3f s writing the file = %.2f%% of the %.1f s "
+                 "spent computing points\n",
+                 s.write_seconds, 100.0 * s.write_seconds / std::max(s.compute_seconds, 1e-9),
+                 s.compute_seconds);
   if (a.no_table) return 0;
   xp::TableSpec t;
   t.rows = s.config.report.rows;
@@ -96,10 +98,13 @@ void register_sweep(CLI::App& app, std::vector<Command>& out) {
       "sweep config (TOML); default: the embedded default config (--print-default-config)");
   sub->add_option(
       "--output", args->output,
-      "result file (default results/<sweep.name>.h5); replaced by a fresh file unless --resume");
+      "result file (default results/<sweep.name>.h5); an existing one needs --resume or "
+      "--overwrite");
   sub->add_flag("--resume", args->resume,
                 "keep the points already in --output and run only the missing ones (starts afresh "
                 "if the file does not exist)");
+  sub->add_flag("--overwrite", args->overwrite,
+                "replace an existing --output (its old points are gone once the sweep starts)");
   sub->add_option(
       "--threads", args->threads,
       "points computed in parallel per process (default: cores / MPI ranks on this host)");

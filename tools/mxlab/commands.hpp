@@ -21,6 +21,8 @@ struct Command {
 };
 
 std::string version_string();
+std::string version_number();  // e.g. 0.1.0
+std::string git_revision();    // short hash baked in at configure time
 void register_quantize(CLI::App& app, std::vector<Command>& out);
 void register_formats(CLI::App& app, std::vector<Command>& out);
 void register_sweep(CLI::App&, std::vector<Command>&);
