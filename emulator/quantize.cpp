@@ -65,6 +65,31 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
       return bq.f64(xb, len, yb, cb, index0);
   };
   const std::size_t lanes = bk.outer * bk.inner;
+  if constexpr (std::is_same_v<T, float>) {
+    if (bk.inner == 1 && y && !codes && spec.compat == Compat::kOcp &&
+        f.scale == ScaleFormat::kE8m0) {
+      // Contiguous blocks, values only: whole runs of blocks per call (one lane at a time).
+      parallel_for(lanes * bk.blocks_per_lane, opt.threads, [&](std::size_t begin, std::size_t end) {
+        std::vector<std::uint32_t> tmp;
+        for (std::size_t job = begin; job < end;) {
+          const std::size_t o = job / bk.blocks_per_lane;
+          const std::size_t j = job % bk.blocks_per_lane;
+          const std::size_t jend = std::min(end, (o + 1) * bk.blocks_per_lane);
+          const std::size_t start = j * bk.block;
+          const std::size_t stop = std::min(bk.length, (jend - o * bk.blocks_per_lane) * bk.block);
+          std::uint32_t* sc = scales ? scales + job : nullptr;
+          if (!sc) {
+            tmp.resize(jend - job);
+            sc = tmp.data();
+          }
+          const std::size_t base = o * bk.length + start;
+          bq.f32_blocks(x + base, stop - start, y + base, sc, base);
+          job = jend;
+        }
+      });
+      return;
+    }
+  }
   parallel_for(lanes * bk.blocks_per_lane, opt.threads, [&](std::size_t begin, std::size_t end) {
     std::vector<T> gx, gy;
     std::vector<std::uint32_t> gc;

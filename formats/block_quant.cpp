@@ -1,5 +1,6 @@
 #include "formats/block_quant.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -173,6 +174,17 @@ void BlockQuantizer::elems_f32(const float* x, std::size_t n, float* y, std::uin
     return quantize_on_grid(g, elem, 0, spec_.round, x, n, y, codes, index0);
   }
   quantize_on_grid(grids_[127], elem, 0, spec_.round, x, n, y, codes, index0);
+}
+
+void BlockQuantizer::f32_blocks(const float* x, std::size_t n, float* y, std::uint32_t* scales,
+                                std::uint64_t index0) const {
+  const MxFormat& f = spec_.format;
+  const std::size_t bs = static_cast<std::size_t>(f.block_size);
+  if (!grids_.empty() && quantize_blocks_f32_simd(grids_.data(), f.elem, f.rule, spec_.round.mode,
+                                                  x, n, bs, y, scales))
+    return;
+  for (std::size_t start = 0, b = 0; start < n; start += bs, ++b)
+    scales[b] = f32(x + start, std::min(bs, n - start), y + start, nullptr, index0 + start);
 }
 
 std::uint32_t BlockQuantizer::f32(const float* x, std::size_t n, float* y, std::uint32_t* codes,

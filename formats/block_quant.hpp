@@ -32,6 +32,10 @@ class BlockQuantizer {
                     std::uint64_t index0) const;
   std::uint32_t f64(const double* x, std::size_t n, double* y, std::uint32_t* codes,
                     std::uint64_t index0) const;
+  // Consecutive blocks of format.block_size along x[0..n) (the last may be shorter): y and
+  // one scale code per block; no element codes. Same result as f32 block by block.
+  void f32_blocks(const float* x, std::size_t n, float* y, std::uint32_t* scales,
+                  std::uint64_t index0) const;
   // Element-wise (no shared scale) fp32 conversion.
   void elems_f32(const float* x, std::size_t n, float* y, std::uint32_t* codes,
                  std::uint64_t index0) const;

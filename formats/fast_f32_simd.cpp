@@ -175,7 +175,53 @@ __attribute__((target("avx2"))) std::uint32_t amax_avx2(const float* x, std::siz
   return r;
 }
 
+template <Rounding R>
+__attribute__((target("avx2"))) void blocks8(const F32Grid* grids, const ElemFormat& elem,
+                                             ScaleRule rule, const float* x, std::size_t n,
+                                             std::size_t block, float* y,
+                                             std::uint32_t* scales) {
+  const int emax = elem.emax();
+  for (std::size_t start = 0, b = 0; start < n; start += block, ++b) {
+    const std::size_t len = block < n - start ? block : n - start;
+    const float* xb = x + start;
+    float* yb = y + start;
+    const std::uint32_t amax = amax_avx2(xb, len);
+    if (amax >= 0x7F800000u) {  // NaN or Inf in the block: NaN scale, NaN elements
+      for (std::size_t i = 0; i < len; ++i) yb[i] = std::bit_cast<float>(0x7FC00000u);
+      scales[b] = 0xFF;
+      continue;
+    }
+    int s;
+    if (rule == ScaleRule::kFloor && amax >= 0x00800000u) {  // normal amax: its exponent
+      s = static_cast<int>(amax >> 23) - 127 - emax;
+      s = s < -127 ? -127 : (s > 127 ? 127 : s);
+    } else {
+      s = shared_scale_exponent(elem, rule, amax);
+    }
+    const F32Grid& g = grids[s + 127];
+    std::size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+      const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + i));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(yb + i), quantize8<R>(g, u));
+    }
+    for (; i < len; ++i)
+      yb[i] = std::bit_cast<float>(quantize_bits_f32<R>(g, std::bit_cast<std::uint32_t>(xb[i]), 0));
+    scales[b] = static_cast<std::uint32_t>(s + 127);
+  }
+}
+
 }  // namespace
+
+bool quantize_blocks_f32_simd(const F32Grid* grids, const ElemFormat& elem, ScaleRule rule,
+                              Rounding mode, const float* x, std::size_t n, std::size_t block,
+                              float* y, std::uint32_t* scales) {
+  if (!have_avx2() || elem.man_bits == 0 || elem.is_scale() || mode == Rounding::kStochastic)
+    return false;
+  visit_rounding(mode, [&](auto tag) {
+    blocks8<decltype(tag)::value>(grids, elem, rule, x, n, block, y, scales);
+  });
+  return true;
+}
 
 bool quantize_values_f32_simd(const F32Grid& g, Rounding mode, const float* x, std::size_t n,
                               float* y) {

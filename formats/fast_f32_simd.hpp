@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "formats/fast_f32.hpp"
+#include "formats/mx_format.hpp"
 
 namespace mx {
 
@@ -21,6 +22,14 @@ bool quantize_values_f32_simd(const F32Grid& g, Rounding mode, const float* x, s
 // vector kernel applies.
 bool grid_codes_f32_simd(const ElemFormat& elem, int s, const float* y, std::size_t n,
                          std::uint32_t* codes);
+
+// A run of consecutive E8M0-scaled blocks of `block` elements (the last one may be shorter)
+// in one pass: per block the amax, the shared exponent by `rule`, then the elements on
+// grids[s + 127]. Writes y and one scale code per block. Returns false when no vector kernel
+// applies (as above).
+bool quantize_blocks_f32_simd(const F32Grid* grids, const ElemFormat& elem, ScaleRule rule,
+                              Rounding mode, const float* x, std::size_t n, std::size_t block,
+                              float* y, std::uint32_t* scales);
 
 // max over i of (bit pattern of x[i] with the sign cleared).
 std::uint32_t amax_bits_f32(const float* x, std::size_t n);
