@@ -9,7 +9,8 @@ find_package(Boost REQUIRED)  # header-only: boost/multiprecision
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
-add_library(mx_oracle STATIC ${PROJECT_SOURCE_DIR}/tests/oracle/oracle.cpp)
+add_library(mx_oracle STATIC ${PROJECT_SOURCE_DIR}/tests/oracle/oracle.cpp
+                             ${PROJECT_SOURCE_DIR}/tests/oracle/oracle_dot.cpp)
 target_include_directories(mx_oracle PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_features(mx_oracle PUBLIC cxx_std_20)
 target_link_libraries(mx_oracle PUBLIC Boost::headers)

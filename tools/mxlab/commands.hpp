@@ -27,6 +27,7 @@ void register_quantize(CLI::App& app, std::vector<Command>& out);
 void register_formats(CLI::App& app, std::vector<Command>& out);
 void register_sweep(CLI::App&, std::vector<Command>&);
 void register_table(CLI::App&, std::vector<Command>&);
+void register_gemm(CLI::App&, std::vector<Command>&);
 
 // Checks before any work that `path`'s folder exists and is writable, so a bad output
 // path fails fast and leaves nothing behind. Throws naming the flag.

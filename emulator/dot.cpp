@@ -1,0 +1,520 @@
+#include "emulator/dot.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "formats/codec.hpp"
+
+namespace mx {
+
+namespace {
+
+int bit_length(U128 x) {
+  const auto hi = static_cast<std::uint64_t>(x >> 64);
+  if (hi) return 128 - std::countl_zero(hi);
+  return 64 - std::countl_zero(static_cast<std::uint64_t>(x));
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double num_to_double(const Num& x) {
+  switch (x.cls) {
+    case NumClass::kNaN: return kNaN;
+    case NumClass::kInf: return x.neg ? -kInf : kInf;
+    case NumClass::kFinite: break;
+  }
+  const double v = std::ldexp(static_cast<double>(x.sig), x.exp);  // sig < 2^53: exact
+  return x.neg ? -v : v;
+}
+
+// A finite non-zero double as (neg, 53-bit integer, exponent).
+void split_double(double d, bool* neg, std::uint64_t* mag, int* e) {
+  int ex = 0;
+  const double m = std::frexp(std::fabs(d), &ex);
+  *neg = std::signbit(d);
+  *mag = static_cast<std::uint64_t>(std::ldexp(m, 53));
+  *e = ex - 53;
+}
+
+Num num_from_double(double d) {
+  Num n;
+  if (std::isnan(d)) {
+    n.cls = NumClass::kNaN;
+    return n;
+  }
+  n.neg = std::signbit(d);
+  if (std::isinf(d)) {
+    n.cls = NumClass::kInf;
+    return n;
+  }
+  if (d == 0) return n;
+  std::uint64_t mag;
+  bool neg;
+  int e;
+  split_double(d, &neg, &mag, &e);
+  const int tz = std::countr_zero(mag);
+  n.sig = mag >> tz;
+  n.exp = e + tz;
+  n.align = 63 - std::countl_zero(n.sig) + n.exp;
+  return n;
+}
+
+// x + y for exact doubles, rounded to odd at 53 bits (TwoSum gives the exact error; an
+// inexact even result moves one ulp toward it). Finite inputs.
+double sum2_odd(double x, double y) {
+  const double s = x + y;
+  const double bb = s - x;
+  const double err = (x - (s - bb)) + (y - bb);
+  if (err == 0) return s;
+  bool neg;
+  std::uint64_t mag;
+  int e;
+  split_double(s, &neg, &mag, &e);
+  if (mag & 1) return s;
+  return std::nextafter(s, err > 0 ? kInf : -kInf);
+}
+
+Num round_double(const ElemFormat& f, double d, Rounding mode) {
+  if (d == 0) return Num{};  // an exactly-zero sum is +0
+  bool neg;
+  std::uint64_t mag;
+  int e;
+  split_double(d, &neg, &mag, &e);
+  return round_float(f, neg, mag, e, false, mode);
+}
+
+bool nonfinite_sum(const Num& x, const Num& y, Num* out) {
+  if (x.cls == NumClass::kFinite && y.cls == NumClass::kFinite) return false;
+  Num r;
+  if (x.cls == NumClass::kNaN || y.cls == NumClass::kNaN ||
+      (x.cls == NumClass::kInf && y.cls == NumClass::kInf && x.neg != y.neg)) {
+    r.cls = NumClass::kNaN;
+  } else {
+    r.cls = NumClass::kInf;
+    r.neg = x.cls == NumClass::kInf ? x.neg : y.neg;
+  }
+  *out = r;
+  return true;
+}
+
+// round(fmt, x + y) with one rounding; +0 for an exactly-zero sum.
+Num add_round(const ElemFormat& f, Rounding mode, const Num& x, const Num& y) {
+  Num r;
+  if (nonfinite_sum(x, y, &r)) return r;
+  return round_double(f, sum2_odd(num_to_double(x), num_to_double(y)), mode);
+}
+
+std::uint32_t encode_out(const AccumModel& m, double d) { return encode(m.out, d, m.out_round); }
+
+// round_out(F + C): +0 for an exactly-zero sum.
+std::uint32_t finish_with_c(const AccumModel& m, const Num& f, const Num& c) {
+  Num r;
+  if (nonfinite_sum(f, c, &r)) return encode_out(m, num_to_double(r));
+  const double d = sum2_odd(num_to_double(f), num_to_double(c));
+  return encode_out(m, d == 0 ? 0.0 : d);
+}
+
+Num product(const OpElem& a, const OpElem& b, int scale, bool nan_scale) {
+  Num p;
+  p.neg = a.neg != b.neg;
+  if (a.cls == NumClass::kNaN || b.cls == NumClass::kNaN || nan_scale) {
+    p.cls = NumClass::kNaN;
+  } else if (a.cls == NumClass::kInf || b.cls == NumClass::kInf) {
+    const bool zero = (a.cls == NumClass::kFinite && a.sig == 0) ||
+                      (b.cls == NumClass::kFinite && b.sig == 0);
+    p.cls = zero ? NumClass::kNaN : NumClass::kInf;
+  } else {
+    p.sig = std::uint64_t{a.sig} * b.sig;
+    p.exp = a.lsb + b.lsb + scale;
+    p.align = a.align + b.align + scale;
+  }
+  return p;
+}
+
+class Engine {
+ public:
+  Engine(const AccumModel& m, const Num* prod) : m_(m), prod_(prod) {}
+
+  // One fused step on accumulator A over the products prod_[idx[0..n)].
+  Num step(const Num& a, const std::uint32_t* idx, std::size_t n) {
+    // Non-finite participants decide alone.
+    bool nan = a.cls == NumClass::kNaN, pinf = false, ninf = false;
+    if (a.cls == NumClass::kInf) (a.neg ? ninf : pinf) = true;
+    for (std::size_t j = 0; j < n; ++j) {
+      const Num& p = prod_[idx[j]];
+      if (p.cls == NumClass::kNaN) nan = true;
+      else if (p.cls == NumClass::kInf) (p.neg ? ninf : pinf) = true;
+    }
+    if (nan || (pinf && ninf)) return Num{0, 0, 0, NumClass::kNaN, false};
+    if (pinf || ninf) return Num{0, 0, 0, NumClass::kInf, ninf};
+
+    if (m_.w == 0) return exact_step(a, idx, n);
+
+    const bool a_in = m_.acc_joins && !a.is_zero();
+    bool any = a_in;
+    int e_max = a_in ? acc_align(a) : std::numeric_limits<int>::min();
+    for (std::size_t j = 0; j < n; ++j) {
+      const Num& p = prod_[idx[j]];
+      if (p.sig == 0) continue;
+      any = true;
+      e_max = std::max(e_max, p.align);
+    }
+    if (!any) return a.is_zero() ? Num{} : add_round(m_.acc, m_.step_round, a, Num{});
+    const int q = e_max - m_.w;
+    I128 s = 0;
+    if (a_in) s += cut(a, q);
+    for (std::size_t j = 0; j < n; ++j) {
+      const Num& p = prod_[idx[j]];
+      if (p.sig) s += cut(p, q);
+    }
+    if (!m_.acc_joins && !a.is_zero()) {  // A added exactly, outside the alignment
+      wide_.clear();
+      const bool neg = s < 0;
+      const U128 mag = neg ? U128(-s) : U128(s);
+      wide_.add(neg, static_cast<std::uint64_t>(mag), q);
+      wide_.add(neg, static_cast<std::uint64_t>(mag >> 64), q + 64);
+      wide_.add(a.neg, a.sig, a.exp);
+      return round_wide();
+    }
+    if (s == 0) return Num{};
+    const bool neg = s < 0;
+    return round_float(m_.acc, neg, neg ? U128(-s) : U128(s), q, false, m_.step_round);
+  }
+
+  Num pairwise(std::size_t lo, std::size_t hi) {
+    if (hi - lo == 1) return prod_[lo];
+    const std::size_t mid = lo + (hi - lo + 1) / 2;
+    const Num l = pairwise(lo, mid);
+    const Num r = pairwise(mid, hi);
+    return add_round(m_.acc, m_.step_round, l, r);
+  }
+
+  // The chain over indices [s0, s1), chunked from s0.
+  Num segment(std::size_t s0, std::size_t s1, Num a, std::vector<std::uint32_t>& idx) {
+    const std::size_t chunk = static_cast<std::size_t>(m_.k) * static_cast<std::size_t>(m_.split);
+    const std::size_t gran = static_cast<std::size_t>(m_.gran);
+    const std::size_t split = static_cast<std::size_t>(m_.split);
+    for (std::size_t c0 = s0; c0 < s1; c0 += chunk) {
+      const std::size_t c1 = std::min(c0 + chunk, s1);
+      if (split == 1) {
+        idx.clear();
+        for (std::size_t i = c0; i < c1; ++i) idx.push_back(static_cast<std::uint32_t>(i));
+        a = step(a, idx.data(), idx.size());
+        continue;
+      }
+      for (std::size_t g = 0; g < split; ++g) {
+        idx.clear();
+        for (std::size_t j = g; c0 + j * gran < c1; j += split)
+          for (std::size_t i = c0 + j * gran; i < std::min(c0 + (j + 1) * gran, c1); ++i)
+            idx.push_back(static_cast<std::uint32_t>(i));
+        if (!idx.empty()) a = step(a, idx.data(), idx.size());
+      }
+    }
+    return a;
+  }
+
+ private:
+  int acc_align(const Num& a) const {
+    return std::max(63 - std::countl_zero(a.sig) + a.exp, m_.acc.emin());
+  }
+
+  // The participant cut to a multiple of 2^q, in units of 2^q, signed.
+  I128 cut(const Num& x, int q) const {
+    const int d = x.exp - q;
+    U128 t;
+    if (d >= 0) {
+      t = U128(x.sig) << d;  // < 2^(w + 2): see accum_model.hpp
+    } else {
+      const int sh = -d;
+      t = sh >= 64 ? 0 : (x.sig >> sh);
+      if (m_.term_round == Rounding::kNearestEven)
+        t += round_up(Rounding::kNearestEven, x.sig, sh, x.neg, 0) ? 1 : 0;
+    }
+    return x.neg ? -I128(t) : I128(t);
+  }
+
+  Num exact_step(const Num& a, const std::uint32_t* idx, std::size_t n) {
+    const Num* nz[2];
+    std::size_t count = 0;
+    if (!a.is_zero()) nz[count++] = &a;
+    for (std::size_t j = 0; j < n && count <= 2; ++j) {
+      const Num& p = prod_[idx[j]];
+      if (p.sig == 0) continue;
+      if (count < 2) nz[count] = &p;
+      ++count;
+    }
+    if (count == 0) return Num{};
+    if (count == 1) return add_round(m_.acc, m_.step_round, *nz[0], Num{});
+    if (count == 2) return add_round(m_.acc, m_.step_round, *nz[0], *nz[1]);
+    wide_.clear();
+    if (!a.is_zero()) wide_.add(a.neg, a.sig, a.exp);
+    for (std::size_t j = 0; j < n; ++j) {
+      const Num& p = prod_[idx[j]];
+      if (p.sig) wide_.add(p.neg, p.sig, p.exp);
+    }
+    return round_wide();
+  }
+
+  Num round_wide() {
+    bool neg, sticky;
+    U128 mag;
+    int e;
+    if (!wide_.extract(&neg, &mag, &e, &sticky)) return Num{};
+    return round_float(m_.acc, neg, mag, e, sticky, m_.step_round);
+  }
+
+  const AccumModel& m_;
+  const Num* prod_;
+  WideAcc wide_;
+};
+
+}  // namespace
+
+// ---- OpTable ----------------------------------------------------------------------------
+
+OpTable::OpTable(const ElemFormat& elem, const std::optional<ElemFormat>& conv)
+    : elem_(elem), conv_(conv) {
+  if (elem.bits <= 16) {
+    table_.resize(std::size_t{1} << elem.bits);
+    for (std::uint32_t c = 0; c < table_.size(); ++c) table_[c] = compute(c);
+  }
+}
+
+double OpTable::value(std::uint32_t code) const {
+  double v = decode(elem_, code);
+  if (conv_ && std::isfinite(v) && v != 0)
+    v = decode(*conv_, encode(*conv_, v, RoundSpec{Rounding::kNearestEven, Overflow::kSaturate, 0}));
+  return v;
+}
+
+OpElem OpTable::compute(std::uint32_t code) const {
+  OpElem o;
+  const double v = value(code);
+  o.neg = std::signbit(v);
+  if (std::isnan(v)) {
+    o.cls = NumClass::kNaN;
+    return o;
+  }
+  if (std::isinf(v)) {
+    o.cls = NumClass::kInf;
+    return o;
+  }
+  if (v == 0) return o;
+  const Num n = num_from_double(v);
+  o.sig = static_cast<std::uint32_t>(n.sig);
+  o.lsb = static_cast<std::int16_t>(n.exp);
+  int align = n.align;
+  const ElemFormat& mul = conv_ ? *conv_ : elem_;
+  if (mul.is_float()) align = std::max(align, mul.emin());
+  o.align = static_cast<std::int16_t>(align);
+  return o;
+}
+
+// ---- rounding ---------------------------------------------------------------------------
+
+Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky, Rounding mode) {
+  // Bring the magnitude under 2^61, folding what falls off into the sticky bit, then keep
+  // the sticky as the lowest bit (round_up sees it below the half point: shift >= 2).
+  const int n = bit_length(mag);
+  if (n > 61) {
+    const int s = n - 61;
+    sticky |= (mag & ((U128(1) << s) - 1)) != 0;
+    mag >>= s;
+    e += s;
+  }
+  const std::uint64_t m = (static_cast<std::uint64_t>(mag) << 1) | (sticky ? 1u : 0u);
+  e -= 1;
+  Num r;
+  r.neg = neg;
+  const int man = f.man_bits;
+  const int lead = 63 - std::countl_zero(m) + e;
+  int lsb = std::max(lead, f.emin()) - man;
+  const int shift = lsb - e;
+  std::uint64_t kept;
+  if (shift <= 0) {
+    kept = m << -shift;
+  } else {
+    kept = shift >= 64 ? 0 : (m >> shift);
+    kept += round_up(mode, m, shift, neg, 0) ? 1 : 0;
+  }
+  if (kept >> (man + 1)) {  // carried into a new binade
+    kept >>= 1;
+    ++lsb;
+  }
+  const std::uint64_t max_sig = (std::uint64_t{1} << man) | f.max_mantissa();
+  const int max_lsb = f.emax() - man;
+  if (lsb > max_lsb || (lsb == max_lsb && kept > max_sig)) {
+    if (overflow_clamps(mode, neg) || (!f.has_inf() && !f.has_nan())) {
+      r.sig = max_sig;
+      r.exp = max_lsb;
+    } else {
+      r.cls = f.has_inf() ? NumClass::kInf : NumClass::kNaN;
+    }
+    return r;
+  }
+  r.sig = kept;
+  r.exp = kept ? lsb : 0;
+  return r;
+}
+
+// ---- WideAcc ----------------------------------------------------------------------------
+
+void WideAcc::clear() { std::fill(std::begin(d_), std::end(d_), 0); }
+
+void WideAcc::add(bool neg, std::uint64_t sig, int exp) {
+  if (sig == 0) return;
+  const int off = exp - kMinExp;
+  if (off < 0 || off + 96 > 32 * kDigits)
+    throw std::range_error("WideAcc: exponent outside the exact accumulator's range");
+  const int i = off >> 5;
+  const U128 v = U128(sig) << (off & 31);
+  const auto d0 = static_cast<std::int64_t>(static_cast<std::uint32_t>(v));
+  const auto d1 = static_cast<std::int64_t>(static_cast<std::uint32_t>(v >> 32));
+  const auto d2 = static_cast<std::int64_t>(static_cast<std::uint32_t>(v >> 64));
+  if (neg) {
+    d_[i] -= d0;
+    d_[i + 1] -= d1;
+    d_[i + 2] -= d2;
+  } else {
+    d_[i] += d0;
+    d_[i + 1] += d1;
+    d_[i + 2] += d2;
+  }
+}
+
+bool WideAcc::extract(bool* neg, U128* mag, int* e, bool* sticky) const {
+  std::uint32_t dig[kDigits];
+  std::int64_t carry = 0;
+  for (int i = 0; i < kDigits; ++i) {
+    const std::int64_t c = d_[i] + carry;
+    dig[i] = static_cast<std::uint32_t>(c);
+    carry = c >> 32;  // arithmetic (C++20)
+  }
+  *neg = carry < 0;
+  if (*neg) {  // two's complement negation over the digits
+    std::uint64_t c = 1;
+    for (int i = 0; i < kDigits; ++i) {
+      const std::uint64_t v = std::uint64_t{static_cast<std::uint32_t>(~dig[i])} + c;
+      dig[i] = static_cast<std::uint32_t>(v);
+      c = v >> 32;
+    }
+  }
+  int t = kDigits - 1;
+  while (t >= 0 && dig[t] == 0) --t;
+  if (t < 0) return false;
+  auto at = [&](int i) { return i >= 0 ? U128(dig[i]) : U128(0); };
+  *mag = (at(t) << 64) | (at(t - 1) << 32) | at(t - 2);
+  *e = kMinExp + 32 * (t - 2);
+  bool s = false;
+  for (int i = 0; i < t - 2; ++i) s |= dig[i] != 0;
+  *sticky = s;
+  return true;
+}
+
+double to_odd_double(bool neg, U128 mag, int e, bool sticky) {
+  int n = bit_length(mag);
+  if (sticky && n < 60) {
+    mag <<= (60 - n);
+    e -= 60 - n;
+    n = 60;
+  }
+  double d;
+  if (n <= 53) {
+    d = std::ldexp(static_cast<double>(static_cast<std::uint64_t>(mag)), e);
+  } else {
+    const int s = n - 53;
+    std::uint64_t kept = static_cast<std::uint64_t>(mag >> s);
+    if (sticky || (mag & ((U128(1) << s) - 1)) != 0) kept |= 1;
+    d = std::ldexp(static_cast<double>(kept), e + s);
+  }
+  return neg ? -d : d;
+}
+
+// ---- dot --------------------------------------------------------------------------------
+
+std::uint32_t dot(const AccumModel& m, const OpTable& ta, const OpTable& tb, const DotArgs& args,
+                  DotScratch& scratch) {
+  const std::size_t k = args.k;
+  const Num c = num_from_double(args.c);
+  if (k == 0) return encode_out(m, args.c == 0 ? 0.0 : args.c);
+  const bool block_scales = m.kind == AccumKind::kFused && m.scale_order == ScaleOrder::kBlock;
+  auto& prod = scratch.prod;
+  prod.resize(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    int s = 0;
+    bool nan_s = false;
+    if (args.block > 0 && !block_scales) {
+      const std::size_t blk = i / static_cast<std::size_t>(args.block);
+      const int x = scale_exp(args.sa[blk]), y = scale_exp(args.sb[blk]);
+      nan_s = x == kNanScale || y == kNanScale;
+      s = nan_s ? 0 : x + y;
+    }
+    prod[i] = product(ta(args.a[i]), tb(args.b[i]), s, nan_s);
+  }
+
+  if (m.kind == AccumKind::kExact) {
+    bool nan = c.cls == NumClass::kNaN, pinf = false, ninf = false;
+    if (c.cls == NumClass::kInf) (c.neg ? ninf : pinf) = true;
+    WideAcc w;
+    w.clear();
+    for (std::size_t i = 0; i < k; ++i) {
+      const Num& p = prod[i];
+      if (p.cls == NumClass::kNaN) nan = true;
+      else if (p.cls == NumClass::kInf) (p.neg ? ninf : pinf) = true;
+      else w.add(p.neg, p.sig, p.exp);
+    }
+    if (nan || (pinf && ninf)) return encode_out(m, kNaN);
+    if (pinf || ninf) return encode_out(m, ninf ? -kInf : kInf);
+    if (!c.is_zero()) w.add(c.neg, c.sig, c.exp);
+    bool neg, sticky;
+    U128 mag;
+    int e;
+    if (!w.extract(&neg, &mag, &e, &sticky)) return encode_out(m, 0.0);
+    return encode_out(m, to_odd_double(neg, mag, e, sticky));
+  }
+
+  Engine eng(m, prod.data());
+  if (m.kind == AccumKind::kPairwise) return finish_with_c(m, eng.pairwise(0, k), c);
+
+  const Num zero{};
+  Num f;
+  auto& idx = scratch.idx;
+  if (!block_scales && m.promote_every == 0) {
+    f = eng.segment(0, k, m.c_entry == CEntry::kFirst ? c : zero, idx);
+  } else {
+    Num p = m.c_entry == CEntry::kPromote ? c : zero;
+    bool first = true;
+    const std::size_t blk_len =
+        block_scales && args.block > 0 ? static_cast<std::size_t>(args.block) : k;
+    for (std::size_t b0 = 0; b0 < k; b0 += blk_len) {
+      const std::size_t b1 = std::min(b0 + blk_len, k);
+      const std::size_t seg = m.promote_every > 0 ? static_cast<std::size_t>(m.promote_every)
+                                                  : b1 - b0;
+      int s = 0;
+      bool nan_s = false;
+      if (block_scales && args.block > 0) {
+        const std::size_t blk = b0 / static_cast<std::size_t>(args.block);
+        const int x = scale_exp(args.sa[blk]), y = scale_exp(args.sb[blk]);
+        nan_s = x == kNanScale || y == kNanScale;
+        s = nan_s ? 0 : x + y;
+      }
+      for (std::size_t s0 = b0; s0 < b1; s0 += seg) {
+        Num a = eng.segment(s0, std::min(s0 + seg, b1),
+                            first && m.c_entry == CEntry::kFirst ? c : zero, idx);
+        first = false;
+        if (nan_s) a.cls = NumClass::kNaN;
+        else if (a.cls == NumClass::kFinite && a.sig) a.exp += s;
+        p = add_round(m.promote, m.promote_round, p, a);
+      }
+    }
+    f = p;
+  }
+  if (m.c_entry == CEntry::kEnd) return finish_with_c(m, f, c);
+  return encode_out(m, num_to_double(f));
+}
+
+}  // namespace mx

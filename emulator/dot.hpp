@@ -1,0 +1,112 @@
+// Dot products of MX (or plain element-format) vectors under an AccumModel
+// (emulator/accum_model.hpp holds the definition). Everything is integer significands and
+// exponents; the step roundings go through round_up (formats/rounding.hpp) and the output
+// rounding through encode() (formats/codec.hpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "emulator/accum_model.hpp"
+#include "formats/descriptor.hpp"
+
+namespace mx {
+
+__extension__ typedef unsigned __int128 U128;
+__extension__ typedef __int128 I128;
+
+enum class NumClass : std::uint8_t { kFinite, kInf, kNaN };
+
+// sig * 2^exp with a sign; the alignment exponent of a product rides along.
+struct Num {
+  std::uint64_t sig = 0;
+  int exp = 0;
+  int align = 0;
+  NumClass cls = NumClass::kFinite;
+  bool neg = false;
+  bool is_zero() const { return cls == NumClass::kFinite && sig == 0; }
+};
+
+// One decoded element: value = (-1)^neg * sig * 2^lsb; `align` = its alignment exponent
+// (floor(log2|x|), at least the multiplying format's emin; see accum_model.hpp).
+struct OpElem {
+  std::uint32_t sig = 0;
+  std::int16_t lsb = 0;
+  std::int16_t align = 0;
+  NumClass cls = NumClass::kFinite;
+  bool neg = false;
+};
+
+// code -> OpElem for one element format and operand-conversion format (a table for formats
+// of up to 16 bits, computed per call above).
+class OpTable {
+ public:
+  OpTable(const ElemFormat& elem, const std::optional<ElemFormat>& conv);
+  OpElem operator()(std::uint32_t code) const {
+    return table_.empty() ? compute(code) : table_[code & elem_.code_mask()];
+  }
+  const ElemFormat& elem() const { return elem_; }
+  // The exact value of element `code` (with the conversion, if any) as a double.
+  double value(std::uint32_t code) const;
+
+ private:
+  OpElem compute(std::uint32_t code) const;
+  ElemFormat elem_;
+  std::optional<ElemFormat> conv_;
+  std::vector<OpElem> table_;
+};
+
+// E8M0 scale code -> exponent; 0xFF (NaN) -> kNanScale.
+constexpr int kNanScale = -100000;
+inline int scale_exp(std::uint8_t code) { return code == 0xFF ? kNanScale : int(code) - 127; }
+
+// One dot product: a[0..k) and b[0..k) element codes; sa / sb the E8M0 scale codes of
+// their blocks (sa[i / block]); block 0 means no shared scale (sa, sb unused). c is the
+// addend C (an fp32 value; 0 for none). Returns the output code in model.out.
+struct DotArgs {
+  const std::uint32_t* a = nullptr;
+  const std::uint8_t* sa = nullptr;
+  const std::uint32_t* b = nullptr;
+  const std::uint8_t* sb = nullptr;
+  std::size_t k = 0;
+  int block = 0;
+  double c = 0.0;
+};
+
+// Reusable scratch for dot(): products and group index lists.
+struct DotScratch {
+  std::vector<Num> prod;
+  std::vector<std::uint32_t> idx;
+};
+
+std::uint32_t dot(const AccumModel& model, const OpTable& ta, const OpTable& tb,
+                  const DotArgs& args, DotScratch& scratch);
+
+// ---- building blocks (exposed for tests) -------------------------------------------------
+
+// Rounds (-1)^neg * (mag + sticky*delta) * 2^e (0 < delta < 1 when sticky) into float format
+// f with mode, then IEEE overflow. mag > 0 or sticky.
+Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky,
+                Rounding mode);
+
+// Kulisch accumulator: the exact sum of sig * 2^exp terms over exponents [-768, 768).
+class WideAcc {
+ public:
+  static constexpr int kMinExp = -768;
+  static constexpr int kDigits = 48;  // 32-bit digits held in int64 (carry-save)
+  void clear();
+  void add(bool neg, std::uint64_t sig, int exp);
+  // The exact value as (neg, mag, e, sticky): mag < 2^96 holds the top bits; false when zero.
+  bool extract(bool* neg, U128* mag, int* e, bool* sticky) const;
+
+ private:
+  std::int64_t d_[kDigits] = {};
+};
+
+// The exact real (-1)^neg * (mag + sticky) * 2^e as a double rounded to odd at 53 bits,
+// which rounds to any format of <= 51 bits as the exact value would.
+double to_odd_double(bool neg, U128 mag, int e, bool sticky);
+
+}  // namespace mx
