@@ -25,6 +25,8 @@ struct GemmArgs {
   int threads = 0;
 };
 
+}  // namespace
+
 MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block) {
   MxFormat f;
   try {
@@ -41,26 +43,15 @@ MxFormat parse_operand_format(const std::string& flag, const std::string& name, 
   return f;
 }
 
-Tensor read_matrix(const std::string& flag, const std::string& spec) {
-  Tensor t = read_tensor(spec);
-  if (t.shape.size() != 2)
-    throw std::runtime_error(
-        fmt::format("{} {}: expected a matrix (rank 2), got rank {}", flag, spec, t.shape.size()));
-  return t;
-}
-
-int run_gemm(const GemmArgs& g, const CLI::App& sub) {
-  if (g.block_size < 1)
-    throw std::runtime_error(fmt::format("--block-size must be >= 1 (got {})", g.block_size));
-  const MxFormat fa = parse_operand_format("--format", g.format, g.block_size);
-  const MxFormat fb = g.format_b.empty()
-                          ? fa
-                          : parse_operand_format("--format-b", g.format_b, g.block_size);
-  if ((fa.block_size > 0) != (fb.block_size > 0))
-    throw std::runtime_error(fmt::format(
-        "--format-b {}: both operands must have a shared scale or neither", g.format_b));
+AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
+                             const std::string& output_format, const std::string& rounding) {
+  GemmArgs g;
+  g.accum = accum;
+  g.output_format = output_format;
+  g.rounding = rounding;
+  g.promote_every = promote_every;
   AccumModel model = parse_accum_model(g.accum);  // AccumModelError names --accum
-  if (sub.count("--promote-every") > 0) {
+  if (promote_given) {
     if (g.promote_every < 0)
       throw std::runtime_error(fmt::format("--promote-every must be >= 0 (got {})", g.promote_every));
     if (model.kind != AccumKind::kFused)
@@ -83,6 +74,31 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   } catch (const AccumModelError& e) {
     throw std::runtime_error(fmt::format("{} (with --promote-every {})", e.what(), g.promote_every));
   }
+  return model;
+}
+
+namespace {
+
+Tensor read_matrix(const std::string& flag, const std::string& spec) {
+  Tensor t = read_tensor(spec);
+  if (t.shape.size() != 2)
+    throw std::runtime_error(
+        fmt::format("{} {}: expected a matrix (rank 2), got rank {}", flag, spec, t.shape.size()));
+  return t;
+}
+
+int run_gemm(const GemmArgs& g, const CLI::App& sub) {
+  if (g.block_size < 1)
+    throw std::runtime_error(fmt::format("--block-size must be >= 1 (got {})", g.block_size));
+  const MxFormat fa = parse_operand_format("--format", g.format, g.block_size);
+  const MxFormat fb = g.format_b.empty()
+                          ? fa
+                          : parse_operand_format("--format-b", g.format_b, g.block_size);
+  if ((fa.block_size > 0) != (fb.block_size > 0))
+    throw std::runtime_error(fmt::format(
+        "--format-b {}: both operands must have a shared scale or neither", g.format_b));
+  const AccumModel model = parse_model_flags(g.accum, sub.count("--promote-every") > 0,
+                                              g.promote_every, g.output_format, g.rounding);
   check_writable("--output", g.output);
 
   const Tensor a = read_matrix("--a", g.a);

@@ -7,6 +7,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "emulator/accum_model.hpp"
+#include "formats/mx_format.hpp"
+
 namespace mx::cli {
 
 // Thrown for a bad combination of flags (exit status 2); other errors exit with 1.
@@ -28,6 +31,14 @@ void register_formats(CLI::App& app, std::vector<Command>& out);
 void register_sweep(CLI::App&, std::vector<Command>&);
 void register_table(CLI::App&, std::vector<Command>&);
 void register_gemm(CLI::App&, std::vector<Command>&);
+void register_golden(CLI::App&, std::vector<Command>&);
+
+// Shared by gemm and golden: an operand format (E8M0-scaled MX or element format, <= 16
+// bits) and the accumulator model with its output format and rounding. Throw naming the flag.
+MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block);
+AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
+                             const std::string& output_format, const std::string& rounding);
+void register_ptq(CLI::App&, std::vector<Command>&);
 
 // Checks before any work that `path`'s folder exists and is writable, so a bad output
 // path fails fast and leaves nothing behind. Throws naming the flag.
