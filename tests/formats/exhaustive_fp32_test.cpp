@@ -1,7 +1,7 @@
 // Every one of the 2^32 fp32 inputs, for each catalogue element format and each
 // deterministic rounding mode (ctest label `exhaustive`): the fast fp32 path's codes and
 // values equal the oracle's, which walks the inputs in increasing order in step with the
-// format's sorted value table. The generic codec is checked on every 31st input as well
+// format's sorted value table. The generic codec is checked on every 61st input as well
 // (on every input for E8M0, which has no fast path).
 #include <bit>
 #include <cmath>
@@ -50,7 +50,8 @@ TEST_P(Exhaustive, AllFp32Inputs) {
   constexpr std::uint32_t kChunk = 1u << 20;
   std::vector<std::uint32_t> want(kChunk), codes(kChunk);
   std::vector<float> x(kChunk), y(kChunk), yv(kChunk);
-  const int generic_stride = f.is_scale() ? 1 : 31;
+  const int generic_stride = f.is_scale() ? 1 : 61;
+  const bool check_scalar = mode == Rounding::kNearestEven || mode == Rounding::kTowardZero;
   std::uint64_t failures = 0;
   for (std::uint64_t first = 0; first < (std::uint64_t{1} << 32); first += kChunk) {
     const auto f32 = static_cast<std::uint32_t>(first);
@@ -58,12 +59,14 @@ TEST_P(Exhaustive, AllFp32Inputs) {
                                    kChunk, want.data());
     for (std::uint32_t i = 0; i < kChunk; ++i) x[i] = std::bit_cast<float>(f32 + i);
     if (!f.is_scale()) {
-      // The production path (vector kernel where the CPU has AVX2) and the scalar kernel.
+      // The production path (vector kernel where the CPU has AVX2) and, for two modes, the
+      // scalar kernel too (the others are covered by simd_test's random comparison; this
+      // keeps the label inside CI's budget).
       quantize_elems_f32(bs, x.data(), kChunk, y.data(), codes.data(), 0);
-      scalar_kernel(grid, mode, x.data(), kChunk, yv.data());
+      if (check_scalar) scalar_kernel(grid, mode, x.data(), kChunk, yv.data());
       for (std::uint32_t i = 0; i < kChunk; ++i) {
         if (codes[i] != want[i] || !test::same_float(y[i], value_of_code[want[i]]) ||
-            !test::same_float(yv[i], y[i])) {
+            (check_scalar && !test::same_float(yv[i], y[i]))) {
           if (failures++ < 10)
             ADD_FAILURE() << name << " x=0x" << std::hex << (f32 + i) << " code 0x" << codes[i]
                           << " want 0x" << want[i] << std::dec << " y=" << y[i];

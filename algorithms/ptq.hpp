@@ -1,0 +1,58 @@
+// One Linear layer through a PTQ recipe: the algorithms of the Sharify et al. study and their
+// combinations, applied in the fixed order SmoothQuant -> AWQ (scale, then clip) -> GPTQ or
+// RTN (ptq-algorithms.md §3.6; the dmx-compressor / Brevitas order), plus CrossQuant.
+//
+// The quantized layer computes Yq = Qa(X diag(s)^-1) Qw(W diag(s))^T, where s is the product
+// of the SmoothQuant and AWQ factors (ones when neither runs); its error is measured against
+// Y = X W^T on the same activations X used for calibration.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "algorithms/awq.hpp"
+#include "algorithms/gptq.hpp"
+#include "algorithms/metrics.hpp"
+#include "algorithms/quantizer.hpp"
+
+namespace mx::algo {
+
+enum class Algorithm : std::uint8_t {
+  kRtn, kSmoothQuant, kAwq, kGptq, kSmoothQuantGptq, kAwqGptq, kSmoothQuantAwqGptq, kCrossQuant,
+};
+
+std::optional<Algorithm> parse_algorithm(std::string_view name);
+std::string_view algorithm_name(Algorithm a);
+// "rtn, smoothquant, awq, gptq, smoothquant+gptq, awq+gptq, smoothquant+awq+gptq, crossquant"
+std::string_view algorithm_names();
+
+struct PtqOptions {
+  Algorithm algorithm = Algorithm::kRtn;
+  QuantSpec weight;   // weight quantizer (blocks along K of each output row)
+  QuantSpec act;      // activation quantizer (blocks along K of each token); kNone = weight-only
+  double alpha = 0.5;  // SmoothQuant migration strength; CrossQuant exponent
+  bool pow2_scales = false;  // SmoothQuant / AWQ factors rounded to powers of two
+  GptqOptions gptq;
+  AwqOptions awq;
+};
+
+struct PtqResult {
+  Mat w_q;         // quantized weights in the original input basis: Qw(W diag(s)) diag(s)^-1
+  Mat w_q_scaled;  // Qw(W diag(s)): what the quantized GEMM multiplies with X diag(s)^-1
+  Vec smooth;      // s
+  ErrorStats output;  // Yq against Y
+  ErrorStats weight;  // w_q against W
+  QuantCounts weight_counts, act_counts;
+  double act_kernel = 0;            // kernel proportion of the quantized activations
+  double act_kernel_per_token = -1;  // CrossQuant: the per-token int<N> baseline's (else -1)
+  AwqResult awq;                    // when AWQ ran
+  bool ran_awq = false, ran_gptq = false, ran_smoothquant = false;
+  GptqResult gptq;                  // when GPTQ ran (its q is moved out into w_q_scaled)
+  double seconds = 0;
+};
+
+// Throws std::invalid_argument for a shape mismatch or an unusable combination, and
+// SingularHessian from GPTQ.
+PtqResult run_ptq(const Mat& w, const Mat& x, const PtqOptions& opt);
+
+}  // namespace mx::algo
