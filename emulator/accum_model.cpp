@@ -21,6 +21,23 @@ AccumModel fused_base() {
 
 // Presets: values of the descriptor (h100-accumulation.md).
 std::optional<AccumModel> preset(std::string_view name) {
+  // The hardware presets under the names of issue 5 / results/HARDWARE.md.
+  if (name == "h100-mma-fp8") return preset("h100-mma");
+  if (name == "h100-cublas-fp8") return preset("h100-wgmma");
+  if (name == "h100-cublas-fp8-fast") return preset("h100-wgmma-fast");
+  if (name == "h100-mma-fp16") {
+    // mma.sync m16n8k16 fp16 -> fp32 on sm_90 (results/HARDWARE.md): one step of 16 products,
+    // W = 25, toward zero, C joins the first step's alignment; chained instructions carry the
+    // accumulator without an extra rounding.
+    AccumModel m = fused_base();
+    m.k = 16;
+    m.w = 25;
+    m.term_round = Rounding::kTowardZero;
+    m.step_round = Rounding::kTowardZero;
+    m.acc_joins = true;
+    m.c_entry = CEntry::kFirst;
+    return m;
+  }
   if (name == "exact") return AccumModel{};
   if (name == "fp32-seq" || name == "fused") {
     AccumModel m = fused_base();  // k = 1, exact step sum, fp32 RNE: a + p rounded once
@@ -99,7 +116,9 @@ bool parse_bool(std::string_view key, std::string_view v) {
 }  // namespace
 
 std::vector<std::string_view> accum_preset_names() {
-  return {"exact", "fp32-seq", "fp32-pairwise", "h100-mma", "h100-wgmma", "h100-wgmma-fast"};
+  return {"exact",        "fp32-seq",        "fp32-pairwise",   "h100-mma",
+          "h100-wgmma",   "h100-wgmma-fast", "h100-mma-fp8",    "h100-cublas-fp8",
+          "h100-cublas-fp8-fast", "h100-mma-fp16"};
 }
 
 void validate(const AccumModel& m) {
@@ -140,7 +159,8 @@ AccumModel parse_accum_model(std::string_view s) {
   if (!base)
     throw AccumModelError(fmt::format(
         "--accum: unknown model '{}' (exact, fp32-seq, fp32-pairwise, fused:..., pairwise:..., "
-        "h100-mma, h100-wgmma, h100-wgmma-fast)",
+        "h100-mma(-fp8), h100-wgmma (h100-cublas-fp8), h100-wgmma-fast (h100-cublas-fp8-fast), "
+        "h100-mma-fp16)",
         head));
   AccumModel m = *base;
   if (colon != std::string_view::npos) {
