@@ -15,25 +15,15 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/tensor.hpp"
+#include "tests/cli/run_mxlab.hpp"
 
 namespace fs = std::filesystem;
 
 namespace mx {
 namespace {
 
-struct CmdResult {
-  int status;
-  std::string err;
-};
-
-CmdResult run(const std::string& args) {
-  const std::string errf = (fs::temp_directory_path() / "mxlab_ptq_cli_err.txt").string();
-  const std::string cmd = std::string(MXLAB_BIN) + " " + args + " 2>" + errf + " >/dev/null";
-  const int rc = std::system(cmd.c_str());
-  std::ifstream in(errf);
-  std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, err};
-}
+using test::CmdResult;
+CmdResult run(const std::string& args) { return test::run_mxlab(args, "ptq_cli"); }
 
 Tensor random_tensor(std::size_t r, std::size_t c, unsigned seed) {
   std::mt19937 rng(seed);

@@ -13,23 +13,13 @@
 #include "emulator/gemm.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
+#include "tests/formats/test_support.hpp"
 #include "tests/oracle/oracle_dot.hpp"
 
 namespace mx {
 namespace {
 
-mx_oracle::Mode omode(Rounding r) {
-  switch (r) {
-    case Rounding::kNearestEven: return mx_oracle::Mode::kNearestEven;
-    case Rounding::kNearestAway: return mx_oracle::Mode::kNearestAway;
-    case Rounding::kTowardZero: return mx_oracle::Mode::kTowardZero;
-    case Rounding::kTowardPositive: return mx_oracle::Mode::kTowardPositive;
-    case Rounding::kTowardNegative: return mx_oracle::Mode::kTowardNegative;
-    case Rounding::kOdd: return mx_oracle::Mode::kOdd;
-    default: break;
-  }
-  throw std::invalid_argument("no oracle mode");
-}
+mx_oracle::Mode omode(Rounding r) { return test::oracle_mode(r); }
 
 std::string oname(const ElemFormat& f) {
   // The oracle's names: catalogue names, and eXmY[fn|ieee] for generic floats.
