@@ -73,13 +73,7 @@ TEST_F(Cli, BadInputsFailCleanly) {
       {"quantize --input " + p("x.npy"), "--format", 2},
   };
   for (const auto& c : cases) {
-    const CmdResult r = run(c.args);
-    EXPECT_EQ(r.status, c.status) << c.args << "\n" << r.err;
-    EXPECT_NE(r.err.find(c.culprit), std::string::npos) << c.args << "\n" << r.err;
-    if (c.status == 1) {
-      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    }
-    EXPECT_FALSE(fs::exists(p("out.npy"))) << c.args;
+    test::expect_clean_failure(c.args, c.status, c.culprit, p("out.npy"), "cli");
   }
   for (const auto& e : fs::directory_iterator(dir))
     EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << e.path();

@@ -4,11 +4,14 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace mx::test {
 
@@ -26,6 +29,19 @@ inline CmdResult run_mxlab(const std::string& args, const std::string& tag) {
   std::ifstream in(errf);
   std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, err};
+}
+
+// A bad invocation: the expected status, the culprit named on stderr (one line for status
+// 1), and no output file left at `output`.
+inline void expect_clean_failure(const std::string& args, int status, const std::string& culprit,
+                                 const std::filesystem::path& output, const std::string& tag) {
+  const CmdResult r = run_mxlab(args, tag);
+  EXPECT_EQ(r.status, status) << args << "\n" << r.err;
+  EXPECT_NE(r.err.find(culprit), std::string::npos) << args << "\n" << r.err;
+  if (status == 1) {
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(output)) << args;
 }
 
 }  // namespace mx::test
