@@ -37,9 +37,7 @@ Tensor random_tensor(std::size_t r, std::size_t c, unsigned seed) {
 class PtqCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / "mxlab_ptq_cli_test";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    dir = test::fresh_test_dir("mxlab_ptq_cli_test");
     write_npy(p("w.npy"), random_tensor(16, 64, 1));
     write_npy(p("x.npy"), random_tensor(128, 64, 2));
     write_npy(p("x_small.npy"), random_tensor(8, 64, 3));   // 8 samples < 64 inputs
@@ -47,6 +45,10 @@ class PtqCli : public ::testing::Test {
     Tensor t3 = random_tensor(2, 8, 5);
     t3.shape = {2, 2, 4};
     write_npy(p("w3d.npy"), t3);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
   }
   std::string p(const std::string& n) const { return (dir / n).string(); }
   fs::path dir;

@@ -23,13 +23,15 @@ CmdResult run(const std::string& args) { return test::run_mxlab(args, "cli"); }
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / "mxlab_cli_test";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    dir = test::fresh_test_dir("mxlab_cli_test");
     Tensor t;
     t.shape = {4, 64};
     for (int i = 0; i < 256; ++i) t.f32.push_back(static_cast<float>(i % 17) - 8.25f);
     write_npy(p("x.npy"), t);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
   }
   std::string p(const std::string& n) const { return (dir / n).string(); }
   fs::path dir;

@@ -24,15 +24,17 @@ CmdResult run(const std::string& args) { return test::run_mxlab(args, "gemm_cli"
 class GemmCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / "mxlab_gemm_cli_test";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    dir = test::fresh_test_dir("mxlab_gemm_cli_test");
     write(p("a.npy"), {6, 64}, 0);
     write(p("b.npy"), {64, 5}, 3);
     write(p("b_badk.npy"), {32, 5}, 5);
     write(p("c.npy"), {6, 5}, 7);
     write(p("c_bad.npy"), {5, 6}, 7);
     write(p("v.npy"), {64}, 1);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
   }
   static void write(const std::string& path, std::vector<std::size_t> shape, int seed) {
     Tensor t;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -20,10 +21,23 @@ struct CmdResult {
   std::string err;
 };
 
-// `tag` names the stderr capture file, so test binaries running in parallel do not collide.
+// A fresh folder for the running test, unique per test and process: ctest runs the tests of
+// one binary in parallel processes.
+inline std::filesystem::path fresh_test_dir(const std::string& prefix) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const auto dir = std::filesystem::temp_directory_path() /
+                   (prefix + "_" + info->test_suite_name() + "_" + info->name() + "_" +
+                    std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// `tag` and the process id name the stderr capture file, so parallel tests do not collide.
 inline CmdResult run_mxlab(const std::string& args, const std::string& tag) {
-  const std::string errf =
-      (std::filesystem::temp_directory_path() / ("mxlab_" + tag + "_err.txt")).string();
+  const std::string errf = (std::filesystem::temp_directory_path() /
+                            ("mxlab_" + tag + "_" + std::to_string(::getpid()) + "_err.txt"))
+                               .string();
   const std::string cmd = std::string(MXLAB_BIN) + " " + args + " 2>" + errf + " >/dev/null";
   const int rc = std::system(cmd.c_str());
   std::ifstream in(errf);
