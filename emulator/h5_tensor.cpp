@@ -82,7 +82,6 @@ static void write_h5(const std::string& file, const std::string& dset, const std
   quiet_hdf5();
   const std::string tmp = temp_path_for(file);
   std::error_code ec;
-  H5Id* fp = nullptr;
   hid_t fid;
   if (std::filesystem::exists(file)) {
     if (H5Fis_hdf5(file.c_str()) <= 0)
@@ -93,7 +92,6 @@ static void write_h5(const std::string& file, const std::string& dset, const std
   } else {
     fid = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   }
-  (void)fp;
   auto fail = [&](const std::string& what) {
     std::filesystem::remove(tmp, ec);
     throw IoError(fmt::format("{}: {}", spec, what));

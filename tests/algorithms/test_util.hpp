@@ -9,14 +9,7 @@
 
 namespace mx::algo::testing {
 
-inline Mat gaussian(Index rows, Index cols, std::uint64_t seed, double scale = 1.0) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> nd(0.0, scale);
-  Mat m(rows, cols);
-  for (Index j = 0; j < cols; ++j)
-    for (Index i = 0; i < rows; ++i) m(i, j) = nd(rng);
-  return m;
-}
+using mx::algo::gaussian;
 
 // LLM-like activations: correlated channels (a random mixing of Gaussian factors), a few
 // outlier channels scaled by `outlier` (every `every`-th channel), heavier-tailed tokens.

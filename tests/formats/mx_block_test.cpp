@@ -69,9 +69,7 @@ class MxBlock : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(MxBlock, MatchesOracle) {
   const MxFormat f = parse_mx_format(GetParam());
-  std::string elem_name(f.elem.name_view());
-  if (elem_name == "int8" || elem_name == "int4") elem_name = elem_name;  // same spelling
-  const mx_oracle::Format of = mx_oracle::format_by_name(elem_name);
+  const mx_oracle::Format of = mx_oracle::format_by_name(std::string(f.elem.name_view()));
   const auto blocks = make_blocks();
   int failures = 0;
   for (ScaleRule rule : {ScaleRule::kFloor, ScaleRule::kCeil, ScaleRule::kEven, ScaleRule::kRceil}) {

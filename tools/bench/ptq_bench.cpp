@@ -23,14 +23,7 @@ namespace {
 using mx::algo::Index;
 using mx::algo::Mat;
 
-Mat gaussian(Index rows, Index cols, std::uint64_t seed, double scale) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> nd(0.0, scale);
-  Mat m(rows, cols);
-  for (Index j = 0; j < cols; ++j)
-    for (Index i = 0; i < rows; ++i) m(i, j) = nd(rng);
-  return m;
-}
+using mx::algo::gaussian;
 
 // LLM-like activations: correlated channels, heavy-tailed token norms (Student-t like,
 // nu = 3), and 0.5 % of the channels (every 200th, starting at 7) scaled by 50.
