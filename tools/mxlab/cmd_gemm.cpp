@@ -1,5 +1,6 @@
 // mxlab gemm: C = A * B (+ C0) with A (M x K) and B (K x N) quantized along K, multiplied
 // under an accumulator model (emulator/accum_model.hpp); float32 output.
+#include <cmath>
 #include <memory>
 #include <string>
 #include <thread>
@@ -79,6 +80,25 @@ AccumModel parse_model_flags(const std::string& accum, bool promote_given, int p
 
 namespace {
 
+// A representable value passes through unchanged: for an element format with infinities
+// (e5m2, fp16, ...), an input of +-Inf stays +-Inf instead of saturating (the overflow policy
+// is for finite values beyond the range). MX blocks are not touched: there, an Inf in a block
+// gives the NaN scale (OCP MX v1.0 §6.3 as DESIGN.md states).
+void keep_infinities(const Tensor& t, int k_axis, MxMatrix& q) {
+  if (q.block > 0) return;
+  const RoundSpec keep{Rounding::kNearestEven, Overflow::kToNanOrInf, 0};
+  const std::uint32_t pos = encode(q.elem, HUGE_VAL, keep), neg = encode(q.elem, -HUGE_VAL, keep);
+  if (!std::isinf(decode(q.elem, pos))) return;  // no infinities in this format
+  const std::size_t cols = t.shape[1];
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const double v = t.dtype == DType::kF32 ? double{t.f32[i]} : t.f64[i];
+    if (!std::isinf(v)) continue;
+    const std::size_t r = i / cols, c = i % cols;  // (row, col) of the input matrix
+    const std::size_t at = k_axis == 1 ? r * q.k + c : c * q.k + r;
+    q.codes[at] = v > 0 ? pos : neg;
+  }
+}
+
 Tensor read_matrix(const std::string& flag, const std::string& spec) {
   Tensor t = read_tensor(spec);
   if (t.shape.size() != 2)
@@ -122,8 +142,10 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   BlockSpec sa, sb;
   sa.format = fa;
   sb.format = fb;
-  const MxMatrix qa = quantize_operand(a, 1, sa, threads, "--a");
-  const MxMatrix qb = quantize_operand(b, 0, sb, threads, "--b");
+  MxMatrix qa = quantize_operand(a, 1, sa, threads, "--a");
+  MxMatrix qb = quantize_operand(b, 0, sb, threads, "--b");
+  keep_infinities(a, 1, qa);
+  keep_infinities(b, 0, qb);
   GemmOptions opt;
   opt.model = model;
   opt.threads = threads;
