@@ -14,3 +14,8 @@ if(MX_SANITIZE)
   target_link_options(mx_options INTERFACE -fsanitize=address,undefined)
 endif()
 target_include_directories(mx_options INTERFACE ${PROJECT_SOURCE_DIR})
+# One Eigen heap alignment for every translation unit: the model forward pass
+# (experiments/model) compiles Eigen for AVX2 (32-byte packets) and passes matrices to code
+# compiled without it; with mixed defaults (16 vs 32) Eigen's inline aligned_malloc/free
+# would differ between translation units (an ODR violation that corrupts the heap).
+target_compile_definitions(mx_options INTERFACE EIGEN_MAX_ALIGN_BYTES=32)

@@ -40,6 +40,7 @@ MxFormat parse_operand_format(const std::string& flag, const std::string& name, 
 AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
                              const std::string& output_format, const std::string& rounding);
 void register_ptq(CLI::App&, std::vector<Command>&);
+void register_eval(CLI::App&, std::vector<Command>&);
 
 // Checks before any work that `path`'s folder exists and is writable, so a bad output
 // path fails fast and leaves nothing behind. Throws naming the flag.
