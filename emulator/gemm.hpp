@@ -37,10 +37,16 @@ MxMatrix quantize_operand(const Tensor& t, int k_axis, const BlockSpec& spec, in
 MxMatrix make_operand(const ElemFormat& elem, int block, std::size_t rows, std::size_t k,
                       std::vector<std::uint32_t> codes, std::vector<std::uint8_t> scales);
 
+// Instruction set of the fast kernels: kAuto picks the best the CPU has at run time
+// (AVX-512, else AVX2/FMA, else portable scalar code); the others cap it (tests, benchmarks).
+// Every choice gives the same bits.
+enum class GemmIsa : std::uint8_t { kAuto, kScalar, kAvx2, kAvx512 };
+
 struct GemmOptions {
   AccumModel model;
   int threads = 1;
   bool allow_fast = true;  // false: the generic path only (tests compare the two)
+  GemmIsa isa = GemmIsa::kAuto;
 };
 
 // Output codes in model.out, M x N row-major. a: M x K, b: N x K (B transposed), c0: M x N
@@ -48,7 +54,8 @@ struct GemmOptions {
 std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std::vector<float>& c0,
                                 const GemmOptions& opt);
 
-// Which kernel gemm() would use ("generic", "fma-f32", "f64-exact").
+// Which kernel gemm() would use: "generic", or a fast kernel and its instruction set
+// ("fma-f32/avx512", "exact-blocks/avx2", ...).
 const char* gemm_kernel_name(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt);
 
 }  // namespace mx

@@ -1,0 +1,132 @@
+// Internal to emulator/: the cache-blocked GEMM skeleton shared by the fast kernels
+// (gemm_kernel_f32.cpp, gemm_kernel_exact.cpp). Operands are packed (and dequantized) per
+// call into register-tile panels, GotoBLAS-style: a KC x NC slice of B into Nr-wide panels,
+// an MC x KC block of A into Mr-tall panels, then a micro-kernel per Mr x Nr tile of C. The
+// loops tile only M and N; K is cut into KC chunks whose partial results are stored in C and
+// reloaded unchanged, so every output still sees its K indices in order, one by one.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+
+#include "emulator/gemm.hpp"
+#include "emulator/parallel-inl.hpp"
+
+namespace mx::gemm_detail {
+
+// A 64-byte aligned array (whole cache lines for the vector loads of the micro-kernels).
+template <typename T>
+class AlignedBuf {
+ public:
+  explicit AlignedBuf(std::size_t n)
+      : p_(static_cast<T*>(::operator new[](std::max<std::size_t>(n, 1) * sizeof(T),
+                                            std::align_val_t{64}))) {}
+  ~AlignedBuf() { ::operator delete[](p_, std::align_val_t{64}); }
+  AlignedBuf(const AlignedBuf&) = delete;
+  AlignedBuf& operator=(const AlignedBuf&) = delete;
+  T* get() const { return p_; }
+
+ private:
+  T* p_;
+};
+
+// One operand as rows of K codes with per-block E8M0 scale codes (block 0: none).
+struct Operand {
+  const std::uint32_t* codes = nullptr;
+  const std::uint8_t* scales = nullptr;
+  std::size_t k = 0;
+  std::size_t nb = 0;     // blocks per row
+  std::size_t block = 0;  // 0: no shared scale
+  std::uint32_t mask = 0; // element code mask
+  explicit Operand(const MxMatrix& m)
+      : codes(m.codes.data()),
+        scales(m.scales.data()),
+        k(m.k),
+        nb(m.blocks_per_row()),
+        block(m.block > 0 ? static_cast<std::size_t>(m.block) : 0),
+        mask(m.elem.code_mask()) {}
+};
+
+// Packs rows [r0, r0 + rn) of an operand into panels of R rows: panel p holds, for each of
+// kc indices, R consecutive values (dst[(p * kc + kk) * R + r]); rows past rn are zero.
+// fill(row, d, stride) writes the row's kc values to d[0], d[stride], ...
+template <std::size_t R, typename T, typename Fill>
+void pack_panels(std::size_t r0, std::size_t rn, std::size_t kc, T* dst, Fill&& fill) {
+  for (std::size_t p = 0; p * R < rn; ++p)
+    for (std::size_t r = 0; r < R; ++r) {
+      T* d = dst + p * kc * R + r;
+      if (p * R + r < rn) {
+        fill(r0 + p * R + r, d, R);
+      } else {
+        for (std::size_t kk = 0; kk < kc; ++kk) d[kk * R] = T(0);
+      }
+    }
+}
+
+// Calls fn(i0, i1, j0, j1) on `threads` disjoint rectangles covering the M x N output, cut
+// along the longer side at multiples of the tile (mr rows or nr columns).
+template <typename Fn>
+void split_output(std::size_t m, std::size_t n, std::size_t mr, std::size_t nr, int threads,
+                  Fn&& fn) {
+  if (n >= m) {
+    const std::size_t np = (n + nr - 1) / nr;
+    parallel_for(np, threads, [&](std::size_t p0, std::size_t p1) {
+      fn(std::size_t{0}, m, p0 * nr, std::min(p1 * nr, n));
+    });
+  } else {
+    const std::size_t mp = (m + mr - 1) / mr;
+    parallel_for(mp, threads, [&](std::size_t p0, std::size_t p1) {
+      fn(p0 * mr, std::min(p1 * mr, m), std::size_t{0}, n);
+    });
+  }
+}
+
+// Which instruction set a fast kernel runs on (kAuto: the best this CPU has).
+inline GemmIsa resolve_isa(GemmIsa want) {
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
+  switch (want) {
+    case GemmIsa::kScalar: return GemmIsa::kScalar;
+    case GemmIsa::kAvx2: return avx2 ? GemmIsa::kAvx2 : GemmIsa::kScalar;
+    case GemmIsa::kAvx512:
+    case GemmIsa::kAuto: break;
+  }
+  return avx512 ? GemmIsa::kAvx512 : avx2 ? GemmIsa::kAvx2 : GemmIsa::kScalar;
+}
+
+inline const char* isa_name(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kScalar: return "scalar";
+    case GemmIsa::kAvx2: return "avx2";
+    case GemmIsa::kAvx512: return "avx512";
+    case GemmIsa::kAuto: break;
+  }
+  return "auto";
+}
+
+// ---- entry points of the kernels (each proven equal to the generic path by the tests) ----
+
+// fp32-seq: c[i*n + j] = the fp32 FMA chain over k in order from +0 of the dequantized
+// values (lut: element code -> value; smul: E8M0 code -> 2^s, NaN for 0xFF). Precondition
+// (checked by the caller): every scaled value is an fp32 number and every product a multiple
+// of 2^-149.
+void gemm_f32_seq(const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
+                  const double* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
+                  float* c);
+
+// exact: per block of `blk` indices, the exact block sum of element products (unscaled) in
+// fp64, times 2^(sa - sa_min) * 2^(sb - sb_min), added exactly into hi + lo: hi holds
+// multiples of `split` / 1.5 / 2^52, lo the rest (see gemm_kernel_exact.cpp for the bounds).
+struct ExactParams {
+  std::size_t blk = 32;      // indices per block sum (the MX block, or 32 without scales)
+  double split = 0;          // 1.5 * 2^(52 + B) * u
+  const double* amul = nullptr;  // E8M0 code -> 2^(s - sa_min), NaN for 0xFF (A)
+  const double* bmul = nullptr;  // same for B
+};
+void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
+                       const double* lut_b, const ExactParams& p, std::size_t m, std::size_t n,
+                       int threads, GemmIsa isa, double* hi, double* lo);
+
+}  // namespace mx::gemm_detail

@@ -1,0 +1,234 @@
+// The exact-model fast kernel: block sums in fp64, accumulated exactly across blocks.
+//
+// Why it is exact (the caller, gemm.cpp, checks the bounds): let u = 2^(lsb_a + lsb_b) with
+// lsb the least significant bit of the smallest non-zero element value of each format.
+// 1. Block sum: S = sum over one block of the unscaled element products is a multiple of u
+//    with |S| < 2^(span_a + span_b + log2 blk) * u <= 2^53 * u, so every partial sum of the
+//    FMA chain is a double and S is exact (in any order).
+// 2. Scaling: x = S * 2^(sa - sa_min) * 2^(sb - sb_min) multiplies by powers of two: exact.
+// 3. Split: with C = 1.5 * 2^(52 + B) * u and |x| < 2^(51 + B) * u, t = x + C rounds x to a
+//    multiple of 2^B * u without leaving C's binade; h = t - C and l = x - h are exact,
+//    |l| <= 2^(B - 1) * u.
+// 4. hi += h and lo += l are exact while |hi| < 2^(53 + B) * u and |lo| < 2^53 * u: the
+//    caller picks B from the number of blocks and the scale spread.
+// The dot is then (hi + lo) * 2^(sa_min + sb_min), rounded once by the caller. NaN (NaN
+// elements or NaN scales, whose multiplier is NaN) propagates into hi and lo; formats with
+// Inf are not taken here. Every variant computes the same exact hi and lo.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "emulator/gemm_blocked.hpp"
+
+namespace mx::gemm_detail {
+namespace {
+
+using Kern = void (*)(std::size_t kc, std::size_t blk, const double* a, const double* b,
+                      const double* sa, const double* sb, double split, double* hi, double* lo,
+                      std::size_t ldc);
+
+template <std::size_t Mr, std::size_t Nr>
+void tile_scalar(std::size_t kc, std::size_t blk, const double* a, const double* b,
+                 const double* sa, const double* sb, double split, double* hi, double* lo,
+                 std::size_t ldc) {
+  for (std::size_t p = 0, q = 0; p < kc; ++q) {
+    const std::size_t end = std::min(kc, p + blk);
+    double s[Mr][Nr] = {};
+    for (; p < end; ++p)
+      for (std::size_t r = 0; r < Mr; ++r)
+        for (std::size_t j = 0; j < Nr; ++j)
+          s[r][j] = std::fma(a[p * Mr + r], b[p * Nr + j], s[r][j]);
+    for (std::size_t r = 0; r < Mr; ++r)
+      for (std::size_t j = 0; j < Nr; ++j) {
+        const double x = s[r][j] * sa[q * Mr + r] * sb[q * Nr + j];
+        const double h = (x + split) - split;
+        hi[r * ldc + j] += h;
+        lo[r * ldc + j] += x - h;
+      }
+  }
+}
+
+constexpr std::size_t kMr2 = 6, kNr2 = 8;  // 12 ymm accumulators
+
+__attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, std::size_t blk,
+                                                   const double* a, const double* b,
+                                                   const double* sa, const double* sb,
+                                                   double split, double* hi, double* lo,
+                                                   std::size_t ldc) {
+  const __m256d c = _mm256_set1_pd(split);
+  for (std::size_t p = 0, q = 0; p < kc; ++q) {
+    const std::size_t end = std::min(kc, p + blk);
+    __m256d s[kMr2][2];
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < kMr2; ++r) s[r][0] = s[r][1] = _mm256_setzero_pd();
+    for (; p < end; ++p) {
+      const __m256d b0 = _mm256_load_pd(b + p * kNr2);
+      const __m256d b1 = _mm256_load_pd(b + p * kNr2 + 4);
+#pragma GCC unroll 8
+      for (std::size_t r = 0; r < kMr2; ++r) {
+        const __m256d x = _mm256_broadcast_sd(a + p * kMr2 + r);
+        s[r][0] = _mm256_fmadd_pd(x, b0, s[r][0]);
+        s[r][1] = _mm256_fmadd_pd(x, b1, s[r][1]);
+      }
+    }
+    const __m256d sb0 = _mm256_load_pd(sb + q * kNr2), sb1 = _mm256_load_pd(sb + q * kNr2 + 4);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < kMr2; ++r) {
+      const __m256d sr = _mm256_broadcast_sd(sa + q * kMr2 + r);
+#pragma GCC unroll 2
+      for (std::size_t v = 0; v < 2; ++v) {
+        const __m256d x = _mm256_mul_pd(_mm256_mul_pd(s[r][v], sr), v ? sb1 : sb0);
+        const __m256d h = _mm256_sub_pd(_mm256_add_pd(x, c), c);
+        double* ph = hi + r * ldc + 4 * v;
+        double* pl = lo + r * ldc + 4 * v;
+        _mm256_storeu_pd(ph, _mm256_add_pd(_mm256_loadu_pd(ph), h));
+        _mm256_storeu_pd(pl, _mm256_add_pd(_mm256_loadu_pd(pl), _mm256_sub_pd(x, h)));
+      }
+    }
+  }
+}
+
+constexpr std::size_t kMr5 = 12, kNr5 = 16;  // 24 zmm accumulators
+
+__attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, std::size_t blk,
+                                                    const double* a, const double* b,
+                                                    const double* sa, const double* sb,
+                                                    double split, double* hi, double* lo,
+                                                    std::size_t ldc) {
+  const __m512d c = _mm512_set1_pd(split);
+  for (std::size_t p = 0, q = 0; p < kc; ++q) {
+    const std::size_t end = std::min(kc, p + blk);
+    __m512d s[kMr5][2];
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < kMr5; ++r) s[r][0] = s[r][1] = _mm512_setzero_pd();
+    for (; p < end; ++p) {
+      const __m512d b0 = _mm512_load_pd(b + p * kNr5);
+      const __m512d b1 = _mm512_load_pd(b + p * kNr5 + 8);
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < kMr5; ++r) {
+        const __m512d x = _mm512_set1_pd(a[p * kMr5 + r]);
+        s[r][0] = _mm512_fmadd_pd(x, b0, s[r][0]);
+        s[r][1] = _mm512_fmadd_pd(x, b1, s[r][1]);
+      }
+    }
+    const __m512d sb0 = _mm512_load_pd(sb + q * kNr5), sb1 = _mm512_load_pd(sb + q * kNr5 + 8);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < kMr5; ++r) {
+      const __m512d sr = _mm512_set1_pd(sa[q * kMr5 + r]);
+#pragma GCC unroll 2
+      for (std::size_t v = 0; v < 2; ++v) {
+        const __m512d x = _mm512_mul_pd(_mm512_mul_pd(s[r][v], sr), v ? sb1 : sb0);
+        const __m512d h = _mm512_sub_pd(_mm512_add_pd(x, c), c);
+        double* ph = hi + r * ldc + 8 * v;
+        double* pl = lo + r * ldc + 8 * v;
+        _mm512_storeu_pd(ph, _mm512_add_pd(_mm512_loadu_pd(ph), h));
+        _mm512_storeu_pd(pl, _mm512_add_pd(_mm512_loadu_pd(pl), _mm512_sub_pd(x, h)));
+      }
+    }
+  }
+}
+
+// kc unscaled element values of one row from index p0 on.
+struct ValueFill {
+  const Operand& op;
+  const double* lut;
+  std::size_t p0, kc;
+  void operator()(std::size_t row, double* d, std::size_t stride) const {
+    const std::uint32_t* code = op.codes + row * op.k + p0;
+    for (std::size_t kk = 0; kk < kc; ++kk) d[kk * stride] = lut[code[kk] & op.mask];
+  }
+};
+
+// The nbk block multipliers of one row for the blocks starting at index p0 (1 without scales).
+struct ScaleFill {
+  const Operand& op;
+  const double* mul;
+  std::size_t p0, nbk;
+  void operator()(std::size_t row, double* d, std::size_t stride) const {
+    for (std::size_t q = 0; q < nbk; ++q)
+      d[q * stride] = op.block ? mul[op.scales[row * op.nb + p0 / op.block + q]] : 1.0;
+  }
+};
+
+template <std::size_t Mr, std::size_t Nr>
+void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
+             const double* lut_b, const ExactParams& prm, std::size_t i0, std::size_t i1,
+             std::size_t j0, std::size_t j1, std::size_t ldc, double* hi, double* lo) {
+  // K chunks are whole blocks, so a block never straddles two micro-kernel calls.
+  const std::size_t blk = prm.blk;
+  const std::size_t kKc = blk * std::max<std::size_t>(1, 256 / blk);
+  constexpr std::size_t kMc = Mr * (96 / Mr), kNc = Nr * (1024 / Nr);
+  const std::size_t k = a.k, nbk_max = kKc / blk;
+  AlignedBuf<double> bp(kKc * kNc), ap(kKc * kMc), sbp(nbk_max * kNc), sap(nbk_max * kMc);
+  alignas(64) double th[Mr * Nr], tl[Mr * Nr];
+  for (std::size_t jc = j0; jc < j1; jc += kNc) {
+    const std::size_t nc = std::min(kNc, j1 - jc);
+    for (std::size_t pc = 0; pc < k; pc += kKc) {
+      const std::size_t kc = std::min(kKc, k - pc), nbk = (kc + blk - 1) / blk;
+      pack_panels<Nr>(jc, nc, kc, bp.get(), ValueFill{b, lut_b, pc, kc});
+      pack_panels<Nr>(jc, nc, nbk, sbp.get(), ScaleFill{b, prm.bmul, pc, nbk});
+      for (std::size_t ic = i0; ic < i1; ic += kMc) {
+        const std::size_t mc = std::min(kMc, i1 - ic);
+        pack_panels<Mr>(ic, mc, kc, ap.get(), ValueFill{a, lut_a, pc, kc});
+        pack_panels<Mr>(ic, mc, nbk, sap.get(), ScaleFill{a, prm.amul, pc, nbk});
+        for (std::size_t jr = 0; jr < nc; jr += Nr) {
+          const std::size_t nr = std::min(Nr, nc - jr);
+          const double* bpp = bp.get() + (jr / Nr) * kc * Nr;
+          const double* sbpp = sbp.get() + (jr / Nr) * nbk * Nr;
+          for (std::size_t ir = 0; ir < mc; ir += Mr) {
+            const std::size_t mr = std::min(Mr, mc - ir);
+            const double* app = ap.get() + (ir / Mr) * kc * Mr;
+            const double* sapp = sap.get() + (ir / Mr) * nbk * Mr;
+            const std::size_t off = (ic + ir) * ldc + jc + jr;
+            if (mr == Mr && nr == Nr) {
+              kern(kc, blk, app, bpp, sapp, sbpp, prm.split, hi + off, lo + off, ldc);
+              continue;
+            }
+            for (std::size_t r = 0; r < Mr; ++r)  // an edge tile goes through th / tl
+              for (std::size_t j = 0; j < Nr; ++j) {
+                const bool in = r < mr && j < nr;
+                th[r * Nr + j] = in ? hi[off + r * ldc + j] : 0.0;
+                tl[r * Nr + j] = in ? lo[off + r * ldc + j] : 0.0;
+              }
+            kern(kc, blk, app, bpp, sapp, sbpp, prm.split, th, tl, Nr);
+            for (std::size_t r = 0; r < mr; ++r)
+              for (std::size_t j = 0; j < nr; ++j) {
+                hi[off + r * ldc + j] = th[r * Nr + j];
+                lo[off + r * ldc + j] = tl[r * Nr + j];
+              }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <std::size_t Mr, std::size_t Nr>
+void run(Kern kern, const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
+         const ExactParams& prm, std::size_t m, std::size_t n, int threads, double* hi,
+         double* lo) {
+  split_output(m, n, Mr, Nr, threads,
+               [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
+                 blocked<Mr, Nr>(kern, a, b, lut_a, lut_b, prm, i0, i1, j0, j1, n, hi, lo);
+               });
+}
+
+}  // namespace
+
+void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
+                       const double* lut_b, const ExactParams& p, std::size_t m, std::size_t n,
+                       int threads, GemmIsa isa, double* hi, double* lo) {
+  switch (resolve_isa(isa)) {
+    case GemmIsa::kAvx512:
+      run<kMr5, kNr5>(tile_avx512, a, b, lut_a, lut_b, p, m, n, threads, hi, lo);
+      return;
+    case GemmIsa::kAvx2:
+      run<kMr2, kNr2>(tile_avx2, a, b, lut_a, lut_b, p, m, n, threads, hi, lo);
+      return;
+    case GemmIsa::kScalar:
+    case GemmIsa::kAuto: break;
+  }
+  run<4, 4>(tile_scalar<4, 4>, a, b, lut_a, lut_b, p, m, n, threads, hi, lo);
+}
+
+}  // namespace mx::gemm_detail

@@ -1,0 +1,185 @@
+// The fp32-seq fast kernel: a cache-blocked fp32 FMA GEMM on the dequantized operands.
+//
+// Why it is the model: fp32-seq adds each exact product into an fp32 accumulator, from +0,
+// in index order, rounding to nearest-even. When a and b are fp32 numbers,
+// fma(a, b, acc) = RNE(acc + a*b) with a*b exact: the model's step, overflow included. The
+// caller checks that every product is a multiple of 2^-149, so a non-zero sum never
+// rounds to zero and the accumulator is never -0 (the model's zero sums are +0, as IEEE's
+// x + -x and (+0) + (-0)). NaN and Inf propagate as in the model (NaN anywhere gives NaN,
+// Inf of both signs gives NaN). Each output's K indices are visited in order by every
+// variant (scalar, AVX2, AVX-512), so all give the same bits.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "emulator/gemm_blocked.hpp"
+
+namespace mx::gemm_detail {
+namespace {
+
+using Kern = void (*)(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
+                      bool first);
+
+// One Mr x Nr tile: c = (first ? +0 : c) + sum over p < kc of a[p][r] * b[p][j], in order.
+template <std::size_t Mr, std::size_t Nr>
+void tile_scalar(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc,
+                 bool first) {
+  float acc[Mr][Nr];
+  for (std::size_t r = 0; r < Mr; ++r)
+    for (std::size_t j = 0; j < Nr; ++j) acc[r][j] = first ? 0.0f : c[r * ldc + j];
+  for (std::size_t p = 0; p < kc; ++p)
+    for (std::size_t r = 0; r < Mr; ++r)
+      for (std::size_t j = 0; j < Nr; ++j)
+        acc[r][j] = std::fma(a[p * Mr + r], b[p * Nr + j], acc[r][j]);
+  for (std::size_t r = 0; r < Mr; ++r)
+    for (std::size_t j = 0; j < Nr; ++j) c[r * ldc + j] = acc[r][j];
+}
+
+constexpr std::size_t kMr2 = 6, kNr2 = 16;  // 12 ymm accumulators
+
+__attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, const float* a,
+                                                   const float* b, float* c, std::size_t ldc,
+                                                   bool first) {
+  __m256 acc[kMr2][2];
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < kMr2; ++r) {
+    acc[r][0] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc);
+    acc[r][1] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8);
+  }
+  for (std::size_t p = 0; p < kc; ++p) {
+    const __m256 b0 = _mm256_load_ps(b + p * kNr2);
+    const __m256 b1 = _mm256_load_ps(b + p * kNr2 + 8);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < kMr2; ++r) {
+      const __m256 x = _mm256_broadcast_ss(a + p * kMr2 + r);
+      acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < kMr2; ++r) {
+    _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+    _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
+  }
+}
+
+constexpr std::size_t kMr5 = 12, kNr5 = 32;  // 24 zmm accumulators
+
+__attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, const float* a,
+                                                    const float* b, float* c, std::size_t ldc,
+                                                    bool first) {
+  __m512 acc[kMr5][2];
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < kMr5; ++r) {
+    acc[r][0] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc);
+    acc[r][1] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16);
+  }
+  for (std::size_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_load_ps(b + p * kNr5);
+    const __m512 b1 = _mm512_load_ps(b + p * kNr5 + 16);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < kMr5; ++r) {
+      const __m512 x = _mm512_set1_ps(a[p * kMr5 + r]);
+      acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < kMr5; ++r) {
+    _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+    _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+  }
+}
+
+// Dequantizes kc values of one row from index p0 on: lut[code] * 2^scale, in double (exact)
+// then to float (exact under the precondition).
+struct ScaledFill {
+  const Operand& op;
+  const double* lut;
+  const double* smul;
+  std::size_t p0, kc;
+  void operator()(std::size_t row, float* d, std::size_t stride) const {
+    const std::uint32_t* code = op.codes + row * op.k + p0;
+    if (op.block == 0) {
+      for (std::size_t kk = 0; kk < kc; ++kk)
+        d[kk * stride] = static_cast<float>(lut[code[kk] & op.mask]);
+      return;
+    }
+    const std::uint8_t* sc = op.scales + row * op.nb;
+    for (std::size_t kk = 0; kk < kc;) {
+      const std::size_t blk = (p0 + kk) / op.block;
+      const std::size_t end = std::min(kc, (blk + 1) * op.block - p0);
+      const double s = smul[sc[blk]];
+      for (; kk < end; ++kk) d[kk * stride] = static_cast<float>(lut[code[kk] & op.mask] * s);
+    }
+  }
+};
+
+template <std::size_t Mr, std::size_t Nr>
+void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
+             const double* lut_b, const double* smul, std::size_t i0, std::size_t i1,
+             std::size_t j0, std::size_t j1, std::size_t ldc, float* c) {
+  constexpr std::size_t kKc = 256, kMc = Mr * (120 / Mr), kNc = Nr * (2048 / Nr);
+  const std::size_t k = a.k;
+  AlignedBuf<float> bp(kKc * kNc), ap(kKc * kMc);
+  alignas(64) float tmp[Mr * Nr];
+  for (std::size_t jc = j0; jc < j1; jc += kNc) {
+    const std::size_t nc = std::min(kNc, j1 - jc);
+    for (std::size_t pc = 0; pc < k; pc += kKc) {
+      const std::size_t kc = std::min(kKc, k - pc);
+      const bool first = pc == 0;
+      pack_panels<Nr>(jc, nc, kc, bp.get(), ScaledFill{b, lut_b, smul, pc, kc});
+      for (std::size_t ic = i0; ic < i1; ic += kMc) {
+        const std::size_t mc = std::min(kMc, i1 - ic);
+        pack_panels<Mr>(ic, mc, kc, ap.get(), ScaledFill{a, lut_a, smul, pc, kc});
+        for (std::size_t jr = 0; jr < nc; jr += Nr) {
+          const std::size_t nr = std::min(Nr, nc - jr);
+          const float* bpp = bp.get() + (jr / Nr) * kc * Nr;
+          for (std::size_t ir = 0; ir < mc; ir += Mr) {
+            const std::size_t mr = std::min(Mr, mc - ir);
+            const float* app = ap.get() + (ir / Mr) * kc * Mr;
+            float* cp = c + (ic + ir) * ldc + jc + jr;
+            if (mr == Mr && nr == Nr) {
+              kern(kc, app, bpp, cp, ldc, first);
+              continue;
+            }
+            for (std::size_t r = 0; r < mr; ++r)  // an edge tile goes through tmp
+              for (std::size_t j = 0; j < nr; ++j) tmp[r * Nr + j] = first ? 0.0f : cp[r * ldc + j];
+            kern(kc, app, bpp, tmp, Nr, first);
+            for (std::size_t r = 0; r < mr; ++r)
+              for (std::size_t j = 0; j < nr; ++j) cp[r * ldc + j] = tmp[r * Nr + j];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <std::size_t Mr, std::size_t Nr>
+void run(Kern kern, const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
+         const double* smul, std::size_t m, std::size_t n, int threads, float* c) {
+  split_output(m, n, Mr, Nr, threads,
+               [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
+                 blocked<Mr, Nr>(kern, a, b, lut_a, lut_b, smul, i0, i1, j0, j1, n, c);
+               });
+}
+
+}  // namespace
+
+void gemm_f32_seq(const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
+                  const double* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
+                  float* c) {
+  switch (resolve_isa(isa)) {
+    case GemmIsa::kAvx512:
+      run<kMr5, kNr5>(tile_avx512, a, b, lut_a, lut_b, smul, m, n, threads, c);
+      return;
+    case GemmIsa::kAvx2:
+      run<kMr2, kNr2>(tile_avx2, a, b, lut_a, lut_b, smul, m, n, threads, c);
+      return;
+    case GemmIsa::kScalar:
+    case GemmIsa::kAuto: break;
+  }
+  run<4, 8>(tile_scalar<4, 8>, a, b, lut_a, lut_b, smul, m, n, threads, c);
+}
+
+}  // namespace mx::gemm_detail
