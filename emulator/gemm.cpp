@@ -184,19 +184,29 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
     const ElemFacts &ea = *p.ea, &eb = *p.eb;
     if (ea.has_inf || eb.has_inf || ea.min_lsb == kNone || eb.min_lsb == kNone) return p;
     const std::size_t blk = a.block > 0 ? static_cast<std::size_t>(a.block) : 32;
-    const int sum_bits = (ea.max_top - ea.min_lsb + 1) + (eb.max_top - eb.min_lsb + 1) +
-                         static_cast<int>(std::bit_width(blk - 1));
-    const std::size_t nblocks = (a.k + blk - 1) / blk;
-    const int nb_bits = static_cast<int>(std::bit_width(nblocks));
-    const int split_bits = 53 - nb_bits;  // B
+    auto clog2 = [](std::size_t x) { return static_cast<int>(std::bit_width(x - 1)); };
+    const int prod_bits = (ea.max_top - ea.min_lsb + 1) + (eb.max_top - eb.min_lsb + 1);
     const int spread = (p.sa.max - p.sa.min) + (p.sb.max - p.sb.min);
+    // Prescaled groups of as many whole blocks (up to a K chunk of 256) as the bound allows;
+    // else the block sums are scaled after.
+    std::size_t group = blk;
+    bool prescaled = prod_bits + spread + clog2(blk) <= 53;
+    if (prescaled)
+      while (group * 2 <= std::max<std::size_t>(blk, 256) &&
+             prod_bits + spread + clog2(group * 2) <= 53)
+        group *= 2;
+    if (!prescaled && prod_bits + clog2(blk) > 53) return p;
+    const int xbits = prod_bits + spread + clog2(group);
+    const std::size_t ngroups = (a.k + group - 1) / group;
+    const int ng_bits = static_cast<int>(std::bit_width(ngroups));
+    const int split_bits = 53 - ng_bits;  // B
     const int u = ea.min_lsb + eb.min_lsb;
     p.scale0 = p.sa.min + p.sb.min;
-    if (sum_bits > 53 || sum_bits + spread > 51 + split_bits ||
-        sum_bits + spread + 1 + nb_bits > 53 + split_bits || u + p.scale0 < -1000 ||
-        u + 53 + split_bits + p.scale0 > 1000)
+    if (xbits > 51 + split_bits || xbits + 1 + ng_bits > 53 + split_bits ||
+        u + p.scale0 < -1000 || u + 53 + split_bits + p.scale0 > 1000)
       return p;
-    p.exact.blk = blk;
+    p.exact.group = group;
+    p.exact.prescaled = prescaled;
     p.exact.split = std::ldexp(1.5, 52 + split_bits + u);
     for (const auto& [mul, base] : {std::pair{&p.amul, p.sa.min}, std::pair{&p.bmul, p.sb.min}}) {
       mul->resize(256);
@@ -277,13 +287,14 @@ std::uint32_t finish3(const AccumModel& m, double h, double l, double c) {
 
 const char* gemm_kernel_name(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
   const Plan p = make_plan(a, b, opt);
-  static const char* const kNames[2][3] = {
+  static const char* const kNames[3][3] = {
       {"fma-f32/scalar", "fma-f32/avx2", "fma-f32/avx512"},
-      {"exact-blocks/scalar", "exact-blocks/avx2", "exact-blocks/avx512"}};
+      {"exact-blocks/scalar", "exact-blocks/avx2", "exact-blocks/avx512"},
+      {"exact-prescaled/scalar", "exact-prescaled/avx2", "exact-prescaled/avx512"}};
   const std::size_t isa = p.isa == GemmIsa::kAvx512 ? 2 : p.isa == GemmIsa::kAvx2 ? 1 : 0;
   switch (p.kernel) {
     case Kernel::kFmaF32: return kNames[0][isa];
-    case Kernel::kExactBlocks: return kNames[1][isa];
+    case Kernel::kExactBlocks: return kNames[p.exact.prescaled ? 2 : 1][isa];
     case Kernel::kGeneric: break;
   }
   return "generic";

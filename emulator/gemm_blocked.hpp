@@ -116,12 +116,14 @@ void gemm_f32_seq(const Operand& a, const Operand& b, const double* lut_a, const
                   const double* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
                   float* c);
 
-// exact: per block of `blk` indices, the exact block sum of element products (unscaled) in
-// fp64, times 2^(sa - sa_min) * 2^(sb - sb_min), added exactly into hi + lo: hi holds
-// multiples of `split` / 1.5 / 2^52, lo the rest (see gemm_kernel_exact.cpp for the bounds).
+// exact: per group of `group` indices (whole blocks), the exact sum of the element products
+// in fp64, added exactly into hi + lo: hi holds multiples of `split` / 1.5 / 2^52, lo the rest.
+// prescaled: the values are multiplied by 2^(s - s_min) before the sum; else (group = one
+// block) the sum is. gemm_kernel_exact.cpp states the bounds.
 struct ExactParams {
-  std::size_t blk = 32;      // indices per block sum (the MX block, or 32 without scales)
-  double split = 0;          // 1.5 * 2^(52 + B) * u
+  std::size_t group = 32;
+  bool prescaled = false;
+  double split = 0;              // 1.5 * 2^(52 + B) * u
   const double* amul = nullptr;  // E8M0 code -> 2^(s - sa_min), NaN for 0xFF (A)
   const double* bmul = nullptr;  // same for B
 };

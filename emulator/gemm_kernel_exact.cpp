@@ -1,17 +1,21 @@
-// The exact-model fast kernel: block sums in fp64, accumulated exactly across blocks.
+// The exact-model fast kernel: exact fp64 sums over groups of indices, accumulated exactly
+// across groups.
 //
 // Why it is exact (the caller, gemm.cpp, checks the bounds): let u = 2^(lsb_a + lsb_b) with
-// lsb the least significant bit of the smallest non-zero element value of each format.
-// 1. Block sum: S = sum over one block of the unscaled element products is a multiple of u
-//    with |S| < 2^(span_a + span_b + log2 blk) * u <= 2^53 * u, so every partial sum of the
-//    FMA chain is a double and S is exact (in any order).
-// 2. Scaling: x = S * 2^(sa - sa_min) * 2^(sb - sb_min) multiplies by powers of two: exact.
-// 3. Split: with C = 1.5 * 2^(52 + B) * u and |x| < 2^(51 + B) * u, t = x + C rounds x to a
-//    multiple of 2^B * u without leaving C's binade; h = t - C and l = x - h are exact,
-//    |l| <= 2^(B - 1) * u.
-// 4. hi += h and lo += l are exact while |hi| < 2^(53 + B) * u and |lo| < 2^53 * u: the
-//    caller picks B from the number of blocks and the scale spread.
-// The dot is then (hi + lo) * 2^(sa_min + sb_min), rounded once by the caller. NaN (NaN
+// lsb the least significant bit of the smallest non-zero element value of each format, and
+// write pa = 2^(sa - sa_min), pb = 2^(sb - sb_min) for the scales of a block.
+// Two modes. Prescaled (sa == nullptr): the packed values are a * pa and b * pb, and a group
+// is g consecutive indices (whole blocks). Every product is a multiple of u below
+// 2^(span_a + span_b + spread) * u, so with xbits = span_a + span_b + spread + log2 g <= 53
+// every partial sum of the group's FMA chain is a double: the group sum S is exact.
+// Scaled after (sa != nullptr): the packed values are unscaled, a group is one block, and
+// S (exact when span_a + span_b + log2 blk <= 53) is multiplied by pa * pb: exact, as both are
+// powers of two; |x| < 2^xbits * u with the same xbits.
+// Then, with C = 1.5 * 2^(52 + B) * u and xbits <= 51 + B, t = x + C rounds x to a multiple
+// of 2^B * u without leaving C's binade; h = t - C and l = x - h are exact, |l| <=
+// 2^(B - 1) * u; hi += h and lo += l are exact while |hi| < 2^(53 + B) * u and
+// |lo| < 2^53 * u, which the caller's choice of B from the number of groups guarantees.
+// The dot is (hi + lo) * 2^(sa_min + sb_min), rounded once by the caller. NaN (NaN
 // elements or NaN scales, whose multiplier is NaN) propagates into hi and lo; formats with
 // Inf are not taken here. Every variant computes the same exact hi and lo.
 #include <immintrin.h>
@@ -40,7 +44,7 @@ void tile_scalar(std::size_t kc, std::size_t blk, const double* a, const double*
           s[r][j] = std::fma(a[p * Mr + r], b[p * Nr + j], s[r][j]);
     for (std::size_t r = 0; r < Mr; ++r)
       for (std::size_t j = 0; j < Nr; ++j) {
-        const double x = s[r][j] * sa[q * Mr + r] * sb[q * Nr + j];
+        const double x = sa ? s[r][j] * sa[q * Mr + r] * sb[q * Nr + j] : s[r][j];
         const double h = (x + split) - split;
         hi[r * ldc + j] += h;
         lo[r * ldc + j] += x - h;
@@ -71,13 +75,14 @@ __attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, std::size_t b
         s[r][1] = _mm256_fmadd_pd(x, b1, s[r][1]);
       }
     }
-    const __m256d sb0 = _mm256_load_pd(sb + q * kNr2), sb1 = _mm256_load_pd(sb + q * kNr2 + 4);
+    const __m256d sb0 = sa ? _mm256_load_pd(sb + q * kNr2) : c;
+    const __m256d sb1 = sa ? _mm256_load_pd(sb + q * kNr2 + 4) : c;
 #pragma GCC unroll 8
     for (std::size_t r = 0; r < kMr2; ++r) {
-      const __m256d sr = _mm256_broadcast_sd(sa + q * kMr2 + r);
+      const __m256d sr = sa ? _mm256_broadcast_sd(sa + q * kMr2 + r) : c;
 #pragma GCC unroll 2
       for (std::size_t v = 0; v < 2; ++v) {
-        const __m256d x = _mm256_mul_pd(_mm256_mul_pd(s[r][v], sr), v ? sb1 : sb0);
+        const __m256d x = sa ? _mm256_mul_pd(_mm256_mul_pd(s[r][v], sr), v ? sb1 : sb0) : s[r][v];
         const __m256d h = _mm256_sub_pd(_mm256_add_pd(x, c), c);
         double* ph = hi + r * ldc + 4 * v;
         double* pl = lo + r * ldc + 4 * v;
@@ -111,13 +116,14 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, std::size_t 
         s[r][1] = _mm512_fmadd_pd(x, b1, s[r][1]);
       }
     }
-    const __m512d sb0 = _mm512_load_pd(sb + q * kNr5), sb1 = _mm512_load_pd(sb + q * kNr5 + 8);
+    const __m512d sb0 = sa ? _mm512_load_pd(sb + q * kNr5) : c;
+    const __m512d sb1 = sa ? _mm512_load_pd(sb + q * kNr5 + 8) : c;
 #pragma GCC unroll 16
     for (std::size_t r = 0; r < kMr5; ++r) {
-      const __m512d sr = _mm512_set1_pd(sa[q * kMr5 + r]);
+      const __m512d sr = sa ? _mm512_set1_pd(sa[q * kMr5 + r]) : c;
 #pragma GCC unroll 2
       for (std::size_t v = 0; v < 2; ++v) {
-        const __m512d x = _mm512_mul_pd(_mm512_mul_pd(s[r][v], sr), v ? sb1 : sb0);
+        const __m512d x = sa ? _mm512_mul_pd(_mm512_mul_pd(s[r][v], sr), v ? sb1 : sb0) : s[r][v];
         const __m512d h = _mm512_sub_pd(_mm512_add_pd(x, c), c);
         double* ph = hi + r * ldc + 8 * v;
         double* pl = lo + r * ldc + 8 * v;
@@ -128,14 +134,25 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, std::size_t 
   }
 }
 
-// kc unscaled element values of one row from index p0 on.
+// kc element values of one row from index p0 on, times the block multiplier when `mul`.
 struct ValueFill {
   const Operand& op;
   const double* lut;
+  const double* mul;  // nullptr: unscaled
   std::size_t p0, kc;
   void operator()(std::size_t row, double* d, std::size_t stride) const {
     const std::uint32_t* code = op.codes + row * op.k + p0;
-    for (std::size_t kk = 0; kk < kc; ++kk) d[kk * stride] = lut[code[kk] & op.mask];
+    if (!mul || op.block == 0) {
+      for (std::size_t kk = 0; kk < kc; ++kk) d[kk * stride] = lut[code[kk] & op.mask];
+      return;
+    }
+    const std::uint8_t* sc = op.scales + row * op.nb;
+    for (std::size_t kk = 0; kk < kc;) {
+      const std::size_t blk = (p0 + kk) / op.block;
+      const std::size_t end = std::min(kc, (blk + 1) * op.block - p0);
+      const double s = mul[sc[blk]];
+      for (; kk < end; ++kk) d[kk * stride] = lut[code[kk] & op.mask] * s;
+    }
   }
 };
 
@@ -154,8 +171,9 @@ template <std::size_t Mr, std::size_t Nr>
 void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
              const double* lut_b, const ExactParams& prm, std::size_t i0, std::size_t i1,
              std::size_t j0, std::size_t j1, std::size_t ldc, double* hi, double* lo) {
-  // K chunks are whole blocks, so a block never straddles two micro-kernel calls.
-  const std::size_t blk = prm.blk;
+  // K chunks are whole groups, so a group never straddles two micro-kernel calls.
+  const std::size_t blk = prm.group;
+  const bool after = !prm.prescaled;
   const std::size_t kKc = blk * std::max<std::size_t>(1, 256 / blk);
   constexpr std::size_t kMc = Mr * (96 / Mr), kNc = Nr * (1024 / Nr);
   const std::size_t k = a.k, nbk_max = kKc / blk;
@@ -165,12 +183,12 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
     const std::size_t nc = std::min(kNc, j1 - jc);
     for (std::size_t pc = 0; pc < k; pc += kKc) {
       const std::size_t kc = std::min(kKc, k - pc), nbk = (kc + blk - 1) / blk;
-      pack_panels<Nr>(jc, nc, kc, bp.get(), ValueFill{b, lut_b, pc, kc});
-      pack_panels<Nr>(jc, nc, nbk, sbp.get(), ScaleFill{b, prm.bmul, pc, nbk});
+      pack_panels<Nr>(jc, nc, kc, bp.get(), ValueFill{b, lut_b, after ? nullptr : prm.bmul, pc, kc});
+      if (after) pack_panels<Nr>(jc, nc, nbk, sbp.get(), ScaleFill{b, prm.bmul, pc, nbk});
       for (std::size_t ic = i0; ic < i1; ic += kMc) {
         const std::size_t mc = std::min(kMc, i1 - ic);
-        pack_panels<Mr>(ic, mc, kc, ap.get(), ValueFill{a, lut_a, pc, kc});
-        pack_panels<Mr>(ic, mc, nbk, sap.get(), ScaleFill{a, prm.amul, pc, nbk});
+        pack_panels<Mr>(ic, mc, kc, ap.get(), ValueFill{a, lut_a, after ? nullptr : prm.amul, pc, kc});
+        if (after) pack_panels<Mr>(ic, mc, nbk, sap.get(), ScaleFill{a, prm.amul, pc, nbk});
         for (std::size_t jr = 0; jr < nc; jr += Nr) {
           const std::size_t nr = std::min(Nr, nc - jr);
           const double* bpp = bp.get() + (jr / Nr) * kc * Nr;
@@ -178,7 +196,7 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
           for (std::size_t ir = 0; ir < mc; ir += Mr) {
             const std::size_t mr = std::min(Mr, mc - ir);
             const double* app = ap.get() + (ir / Mr) * kc * Mr;
-            const double* sapp = sap.get() + (ir / Mr) * nbk * Mr;
+            const double* sapp = after ? sap.get() + (ir / Mr) * nbk * Mr : nullptr;
             const std::size_t off = (ic + ir) * ldc + jc + jr;
             if (mr == Mr && nr == Nr) {
               kern(kc, blk, app, bpp, sapp, sbpp, prm.split, hi + off, lo + off, ldc);

@@ -17,7 +17,7 @@
 namespace mx {
 namespace {
 
-enum class Data { kNormal, kCancel, kSpread, kExtreme, kSpecial, kSubnormal, kOverflow };
+enum class Data { kNormal, kNarrow, kSpread, kExtreme, kSpecial, kSubnormal, kOverflow };
 
 // Random codes (NaN codes replaced by 0 unless kSpecial) and scales chosen by `d`.
 MxMatrix operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t rows, std::size_t k,
@@ -33,6 +33,7 @@ MxMatrix operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t rows, st
   std::vector<std::uint8_t> scales(rows * nb);
   for (auto& s : scales) {
     switch (d) {
+      case Data::kNarrow: s = static_cast<std::uint8_t>(125 + rng() % 3); break;
       case Data::kSpread: s = static_cast<std::uint8_t>(110 + rng() % 27); break;
       case Data::kExtreme: s = rng() % 2 ? 0 : 254; break;
       case Data::kSubnormal: s = static_cast<std::uint8_t>(rng() % 20); break;
@@ -126,9 +127,9 @@ TEST(GemmFast, ExactEqualsGeneric) {
       for (auto& x : c0) x = std::ldexp(float(int(rng() % 201) - 100), int(rng() % 40) - 20);
       const std::string what = std::string(f.name_view()) + " " + std::to_string(s.m) + "x" +
                                std::to_string(s.n) + "x" + std::to_string(s.k);
-      check("exact", a, b, {}, "exact-blocks", what);
-      check("exact", a, b, c0, "exact-blocks", what + " +C");
-      check("exact:out=bf16,out-round=nearest-away", a, b, c0, "exact-blocks", what + " +C");
+      check("exact", a, b, {}, "exact-", what);
+      check("exact", a, b, c0, "exact-", what + " +C");
+      check("exact:out=bf16,out-round=nearest-away", a, b, c0, "exact-", what + " +C");
     }
   }
   // e5m2 (Inf codes, 32-bit fixed point) is not taken by the block kernel.
@@ -144,14 +145,19 @@ TEST(GemmFast, Adversarial) {
     // Exact cancellation: zeros must be +0, in every model and kernel.
     const MxMatrix a = operand(rng, f, s.m, s.k, s.block, Data::kNormal);
     const MxMatrix an = negated(a);
-    check("exact", a, an, {}, "exact-blocks", fn + " cancel");
+    check("exact", a, an, {}, "exact-", fn + " cancel");
     check("fp32-seq", a, an, {}, "fma-f32", fn + " cancel");
     // Scale spread of 2^26 per operand: hi and lo both carry bits; fp32-seq still fits.
     const MxMatrix as = operand(rng, f, s.m, s.k, s.block, Data::kSpread);
     const MxMatrix bs = operand(rng, f, s.n, s.k, s.block, Data::kSpread);
     check("exact", as, bs, {}, "exact-blocks", fn + " spread");
-    check("exact", as, negated(as), {}, "exact-blocks", fn + " spread cancel");
+    check("exact", as, negated(as), {}, "exact-", fn + " spread cancel");
     check("fp32-seq", as, bs, {}, "fma-f32", fn + " spread");
+    // A narrow scale range: prescaled values, sums over groups of blocks.
+    const MxMatrix an2 = operand(rng, f, s.m, s.k, s.block, Data::kNarrow);
+    const MxMatrix bn2 = operand(rng, f, s.n, s.k, s.block, Data::kNarrow);
+    check("exact", an2, bn2, {}, "exact-prescaled", fn + " narrow");
+    check("exact", an2, negated(an2), {}, "exact-prescaled", fn + " narrow cancel");
     // E8M0 extremes (2^-127 and 2^127): outside both fast kernels' bounds.
     const MxMatrix ax = operand(rng, f, s.m, s.k, s.block, Data::kExtreme);
     const MxMatrix bx = operand(rng, f, s.n, s.k, s.block, Data::kExtreme);
@@ -160,15 +166,15 @@ TEST(GemmFast, Adversarial) {
     // Tiny scales with subnormal elements: products below 2^-149 leave fp32-seq generic.
     const MxMatrix au = operand(rng, f, s.m, s.k, s.block, Data::kSubnormal);
     const MxMatrix bu = operand(rng, f, s.n, s.k, s.block, Data::kSubnormal);
-    check("exact", au, bu, {}, "exact-blocks", fn + " subnormal");
-    check("exact:out=bf16", au, bu, {}, "exact-blocks", fn + " subnormal");
+    check("exact", au, bu, {}, "exact-", fn + " subnormal");
+    check("exact:out=bf16", au, bu, {}, "exact-", fn + " subnormal");
     check("fp32-seq", au, bu, {}, "generic", fn + " subnormal");
     // Large scales: fp32 sums overflow to Inf (and Inf - Inf to NaN).
     const MxMatrix ao = operand(rng, f, s.m, s.k, s.block, Data::kOverflow);
     const MxMatrix bo = operand(rng, f, s.n, s.k, s.block, Data::kOverflow);
     check("fp32-seq", ao, bo, {}, "fma-f32", fn + " overflow");
-    check("exact", ao, bo, {}, "exact-blocks", fn + " overflow");
-    check("exact:out=e4m3,out-round=nearest-even", ao, bo, {}, "exact-blocks", fn + " overflow");
+    check("exact", ao, bo, {}, "exact-", fn + " overflow");
+    check("exact:out=e4m3,out-round=nearest-even", ao, bo, {}, "exact-", fn + " overflow");
   }
   // NaN elements and NaN scales (and Inf elements for e5m2 under fp32-seq).
   for (const ElemFormat& f : {kE4M3, kE5M2}) {
@@ -180,7 +186,7 @@ TEST(GemmFast, Adversarial) {
     c0[5] = std::numeric_limits<float>::quiet_NaN();
     check("fp32-seq", a, b, {}, "fma-f32", fn + " special");
     check("fp32-seq", a, b, c0, "fma-f32", fn + " special +C");
-    check("exact", a, b, c0, f.has_inf() ? "generic" : "exact-blocks", fn + " special +C");
+    check("exact", a, b, c0, f.has_inf() ? "generic" : "exact-", fn + " special +C");
   }
 }
 
