@@ -4,6 +4,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -86,7 +87,9 @@ constexpr int kNone = std::numeric_limits<int>::max();
 // values: each is a multiple of 2^min_lsb below 2^(max_top + 1).
 struct ElemFacts {
   std::vector<double> lut;
+  std::vector<float> lutf;  // the same values in fp32
   bool has_inf = false;
+  bool fp32_exact = true;  // every value is an fp32 number
   int min_lsb = kNone, max_top = -kNone;
   explicit ElemFacts(const ElemFormat& f) {
     const OpTable t(f, std::nullopt);
@@ -107,6 +110,11 @@ struct ElemFacts {
         }
       }
       lut[c] = o.neg ? -v : v;
+    }
+    lutf.resize(lut.size());
+    for (std::size_t c = 0; c < lut.size(); ++c) {
+      lutf[c] = static_cast<float>(lut[c]);
+      fp32_exact &= std::isnan(lut[c]) || static_cast<double>(lutf[c]) == lut[c];
     }
   }
 };
@@ -221,6 +229,7 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
     p.ea.emplace(a.elem);
     p.eb.emplace(b.elem);
     const ElemFacts &ea = *p.ea, &eb = *p.eb;
+    if (!ea.fp32_exact || !eb.fp32_exact) return p;
     bool ok = ea.min_lsb == kNone || eb.min_lsb == kNone ||
               fp32_fits(ea.min_lsb + p.sa.min, ea.max_top + p.sa.max, eb.min_lsb + p.sb.min,
                         eb.max_top + p.sb.max);
@@ -322,14 +331,14 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
   const std::uint32_t nan_code =
       encode(kFp32, std::numeric_limits<double>::quiet_NaN(), model.out_round);
   if (plan.kernel == Kernel::kFmaF32) {
-    std::vector<double> smul(256);
+    std::vector<float> smul(256);  // 2^s is an fp32 number (subnormal below 2^-126)
     for (int c = 0; c < 256; ++c)
-      smul[std::size_t(c)] = c == 0xFF ? std::numeric_limits<double>::quiet_NaN()
-                                       : std::ldexp(1.0, c - 127);
-    std::vector<float> sums(m * n);
+      smul[std::size_t(c)] = c == 0xFF ? std::numeric_limits<float>::quiet_NaN()
+                                       : std::ldexp(1.0f, c - 127);
+    const std::unique_ptr<float[]> sums(new float[m * n]);  // every element is written
     gemm_detail::gemm_f32_seq(gemm_detail::Operand(a), gemm_detail::Operand(b),
-                              plan.ea->lut.data(), plan.eb->lut.data(), smul.data(), m, n,
-                              opt.threads, plan.isa, sums.data());
+                              plan.ea->lutf.data(), plan.eb->lutf.data(), smul.data(), m, n,
+                              opt.threads, plan.isa, sums.get());
     parallel_for(m * n, opt.threads, [&](std::size_t i0, std::size_t i1) {
       for (std::size_t i = i0; i < i1; ++i) {
         const float s = sums[i];

@@ -109,11 +109,11 @@ inline const char* isa_name(GemmIsa isa) {
 // ---- entry points of the kernels (each proven equal to the generic path by the tests) ----
 
 // fp32-seq: c[i*n + j] = the fp32 FMA chain over k in order from +0 of the dequantized
-// values (lut: element code -> value; smul: E8M0 code -> 2^s, NaN for 0xFF). Precondition
-// (checked by the caller): every scaled value is an fp32 number and every product a multiple
-// of 2^-149.
-void gemm_f32_seq(const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
-                  const double* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
+// values (lut: element code -> value, exact in fp32; smul: E8M0 code -> 2^s in fp32, NaN for
+// 0xFF). Precondition (checked by the caller): every scaled value is an fp32 number and every
+// product a multiple of 2^-149. c need not be initialised.
+void gemm_f32_seq(const Operand& a, const Operand& b, const float* lut_a, const float* lut_b,
+                  const float* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
                   float* c);
 
 // exact: per group of `group` indices (whole blocks), the exact sum of the element products

@@ -91,33 +91,32 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, const float*
   }
 }
 
-// Dequantizes kc values of one row from index p0 on: lut[code] * 2^scale, in double (exact)
-// then to float (exact under the precondition).
+// Dequantizes kc values of one row from index p0 on: lut[code] * 2^scale in fp32, exact
+// under the precondition (a product by a power of two is exact when representable).
 struct ScaledFill {
   const Operand& op;
-  const double* lut;
-  const double* smul;
+  const float* lut;
+  const float* smul;
   std::size_t p0, kc;
   void operator()(std::size_t row, float* d, std::size_t stride) const {
     const std::uint32_t* code = op.codes + row * op.k + p0;
     if (op.block == 0) {
-      for (std::size_t kk = 0; kk < kc; ++kk)
-        d[kk * stride] = static_cast<float>(lut[code[kk] & op.mask]);
+      for (std::size_t kk = 0; kk < kc; ++kk) d[kk * stride] = lut[code[kk] & op.mask];
       return;
     }
     const std::uint8_t* sc = op.scales + row * op.nb;
     for (std::size_t kk = 0; kk < kc;) {
       const std::size_t blk = (p0 + kk) / op.block;
       const std::size_t end = std::min(kc, (blk + 1) * op.block - p0);
-      const double s = smul[sc[blk]];
-      for (; kk < end; ++kk) d[kk * stride] = static_cast<float>(lut[code[kk] & op.mask] * s);
+      const float s = smul[sc[blk]];
+      for (; kk < end; ++kk) d[kk * stride] = lut[code[kk] & op.mask] * s;
     }
   }
 };
 
 template <std::size_t Mr, std::size_t Nr>
-void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
-             const double* lut_b, const double* smul, std::size_t i0, std::size_t i1,
+void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
+             const float* lut_b, const float* smul, std::size_t i0, std::size_t i1,
              std::size_t j0, std::size_t j1, std::size_t ldc, float* c) {
   constexpr std::size_t kKc = 256, kMc = Mr * (120 / Mr), kNc = Nr * (2048 / Nr);
   const std::size_t k = a.k;
@@ -156,8 +155,8 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
 }
 
 template <std::size_t Mr, std::size_t Nr>
-void run(Kern kern, const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
-         const double* smul, std::size_t m, std::size_t n, int threads, float* c) {
+void run(Kern kern, const Operand& a, const Operand& b, const float* lut_a, const float* lut_b,
+         const float* smul, std::size_t m, std::size_t n, int threads, float* c) {
   split_output(m, n, Mr, Nr, threads,
                [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
                  blocked<Mr, Nr>(kern, a, b, lut_a, lut_b, smul, i0, i1, j0, j1, n, c);
@@ -166,8 +165,8 @@ void run(Kern kern, const Operand& a, const Operand& b, const double* lut_a, con
 
 }  // namespace
 
-void gemm_f32_seq(const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
-                  const double* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
+void gemm_f32_seq(const Operand& a, const Operand& b, const float* lut_a, const float* lut_b,
+                  const float* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
                   float* c) {
   switch (resolve_isa(isa)) {
     case GemmIsa::kAvx512:
