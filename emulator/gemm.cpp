@@ -4,7 +4,6 @@
 #include <bit>
 #include <cmath>
 #include <limits>
-#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -200,7 +199,7 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
     std::size_t group = blk;
     bool prescaled = prod_bits + spread + clog2(blk) <= 53;
     if (prescaled)
-      while (group * 2 <= std::max<std::size_t>(blk, 256) &&
+      while (group * 2 <= std::max(blk, gemm_detail::kExactChunk) &&
              prod_bits + spread + clog2(group * 2) <= 53)
         group *= 2;
     if (!prescaled && prod_bits + clog2(blk) > 53) return p;
@@ -335,39 +334,37 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
     for (int c = 0; c < 256; ++c)
       smul[std::size_t(c)] = c == 0xFF ? std::numeric_limits<float>::quiet_NaN()
                                        : std::ldexp(1.0f, c - 127);
-    const std::unique_ptr<float[]> sums(new float[m * n]);  // every element is written
+    const gemm_detail::TileLayout lay = gemm_detail::f32_layout(plan.isa, m, n);
+    gemm_detail::AlignedBuf<float> sums(lay.size());  // every element is written
     gemm_detail::gemm_f32_seq(gemm_detail::Operand(a), gemm_detail::Operand(b),
                               plan.ea->lutf.data(), plan.eb->lutf.data(), smul.data(), m, n,
                               opt.threads, plan.isa, sums.get());
-    parallel_for(m * n, opt.threads, [&](std::size_t i0, std::size_t i1) {
-      for (std::size_t i = i0; i < i1; ++i) {
-        const float s = sums[i];
-        if (fast_out)  // s is already the fp32 result: encode(fp32, s) is its bits
-          out[i] = std::isnan(s) ? nan_code : std::bit_cast<std::uint32_t>(s);
-        else
-          out[i] = finish(model, s, cval(i));
-      }
+    lay.for_each(m, n, opt.threads, [&](std::size_t i, std::size_t j, std::size_t t) {
+      const float s = sums.get()[t];
+      if (fast_out)  // s is already the fp32 result: encode(fp32, s) is its bits
+        out[i * n + j] = std::isnan(s) ? nan_code : std::bit_cast<std::uint32_t>(s);
+      else
+        out[i * n + j] = finish(model, s, cval(i * n + j));
     });
     return out;
   }
   if (plan.kernel == Kernel::kExactBlocks) {
-    std::vector<double> hi(m * n, 0.0), lo(m * n, 0.0);
+    const gemm_detail::TileLayout lay = gemm_detail::exact_layout(plan.isa, m, n);
+    gemm_detail::AlignedBuf<double> hi(lay.size()), lo(lay.size());  // all written
     gemm_detail::ExactParams ep = plan.exact;
     ep.amul = plan.amul.data();
     ep.bmul = plan.bmul.data();
     gemm_detail::gemm_exact_blocks(gemm_detail::Operand(a), gemm_detail::Operand(b),
                                    plan.ea->lut.data(), plan.eb->lut.data(), ep, m, n,
-                                   opt.threads, plan.isa, hi.data(), lo.data());
+                                   opt.threads, plan.isa, hi.get(), lo.get());
     const double scale = std::ldexp(1.0, plan.scale0);  // exact: the plan checked the range
-    parallel_for(m * n, opt.threads, [&](std::size_t i0, std::size_t i1) {
-      for (std::size_t i = i0; i < i1; ++i) {
-        const double h = hi[i] * scale, l = lo[i] * scale;
-        if (fast_out) {  // h + l rounded to odd at 53 bits, then once to fp32 (RNE)
-          const float f = static_cast<float>(finish_odd(h, l));
-          out[i] = std::isnan(f) ? nan_code : std::bit_cast<std::uint32_t>(f);
-        } else {
-          out[i] = finish3(model, h, l, cval(i));
-        }
+    lay.for_each(m, n, opt.threads, [&](std::size_t i, std::size_t j, std::size_t t) {
+      const double h = hi.get()[t] * scale, l = lo.get()[t] * scale;
+      if (fast_out) {  // h + l rounded to odd at 53 bits, then once to fp32 (RNE)
+        const float f = static_cast<float>(finish_odd(h, l));
+        out[i * n + j] = std::isnan(f) ? nan_code : std::bit_cast<std::uint32_t>(f);
+      } else {
+        out[i * n + j] = finish3(model, h, l, cval(i * n + j));
       }
     });
     return out;

@@ -106,15 +106,39 @@ inline const char* isa_name(GemmIsa isa) {
   return "auto";
 }
 
+// The fast kernels write C tile by tile: tile (ip, jp) holds rows ip*mr.. and columns
+// jp*nr.. as mr x nr contiguous values (padding included), so a tile is a few whole cache
+// lines whatever N is (row-major tiles with a power-of-two stride thrash L1 sets).
+struct TileLayout {
+  std::size_t mr = 1, nr = 1, mp = 0, np = 0;  // tile shape; tiles down and across
+  std::size_t size() const { return mp * np * mr * nr; }
+  std::size_t tile(std::size_t ip, std::size_t jp) const { return (ip * np + jp) * mr * nr; }
+  // fn(i, j, index) for every element of the m x n output, tile row by tile row, on `threads`.
+  template <typename Fn>
+  void for_each(std::size_t m, std::size_t n, int threads, Fn&& fn) const {
+    parallel_for(mp, threads, [&](std::size_t p0, std::size_t p1) {
+      for (std::size_t ip = p0; ip < p1; ++ip)
+        for (std::size_t jp = 0; jp < np; ++jp)
+          for (std::size_t r = 0; r < mr && ip * mr + r < m; ++r)
+            for (std::size_t j = 0; j < nr && jp * nr + j < n; ++j)
+              fn(ip * mr + r, jp * nr + j, tile(ip, jp) + r * nr + j);
+    });
+  }
+};
+
 // ---- entry points of the kernels (each proven equal to the generic path by the tests) ----
 
-// fp32-seq: c[i*n + j] = the fp32 FMA chain over k in order from +0 of the dequantized
-// values (lut: element code -> value, exact in fp32; smul: E8M0 code -> 2^s in fp32, NaN for
-// 0xFF). Precondition (checked by the caller): every scaled value is an fp32 number and every
-// product a multiple of 2^-149. c need not be initialised.
+// fp32-seq: c (in the tile layout f32_layout gives) = the fp32 FMA chain over k in order
+// from +0 of the dequantized values (lut: element code -> value, exact in fp32; smul: E8M0
+// code -> 2^s in fp32, NaN for 0xFF). Precondition (checked by the caller): every scaled
+// value is an fp32 number and every product a multiple of 2^-149. c need not be initialised.
+TileLayout f32_layout(GemmIsa isa, std::size_t m, std::size_t n);
 void gemm_f32_seq(const Operand& a, const Operand& b, const float* lut_a, const float* lut_b,
                   const float* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
                   float* c);
+
+// The exact kernel's K chunk (a group never exceeds it unless a block does).
+inline constexpr std::size_t kExactChunk = 128;
 
 // exact: per group of `group` indices (whole blocks), the exact sum of the element products
 // in fp64, added exactly into hi + lo: hi holds multiples of `split` / 1.5 / 2^52, lo the rest.
@@ -127,6 +151,8 @@ struct ExactParams {
   const double* amul = nullptr;  // E8M0 code -> 2^(s - sa_min), NaN for 0xFF (A)
   const double* bmul = nullptr;  // same for B
 };
+// hi and lo in the tile layout exact_layout gives; they need not be initialised.
+TileLayout exact_layout(GemmIsa isa, std::size_t m, std::size_t n);
 void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
                        const double* lut_b, const ExactParams& p, std::size_t m, std::size_t n,
                        int threads, GemmIsa isa, double* hi, double* lo);

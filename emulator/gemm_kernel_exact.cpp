@@ -29,12 +29,12 @@ namespace {
 
 using Kern = void (*)(std::size_t kc, std::size_t blk, const double* a, const double* b,
                       const double* sa, const double* sb, double split, double* hi, double* lo,
-                      std::size_t ldc);
+                      std::size_t ldc, bool first);
 
 template <std::size_t Mr, std::size_t Nr>
 void tile_scalar(std::size_t kc, std::size_t blk, const double* a, const double* b,
                  const double* sa, const double* sb, double split, double* hi, double* lo,
-                 std::size_t ldc) {
+                 std::size_t ldc, bool first) {
   for (std::size_t p = 0, q = 0; p < kc; ++q) {
     const std::size_t end = std::min(kc, p + blk);
     double s[Mr][Nr] = {};
@@ -46,9 +46,10 @@ void tile_scalar(std::size_t kc, std::size_t blk, const double* a, const double*
       for (std::size_t j = 0; j < Nr; ++j) {
         const double x = sa ? s[r][j] * sa[q * Mr + r] * sb[q * Nr + j] : s[r][j];
         const double h = (x + split) - split;
-        hi[r * ldc + j] += h;
-        lo[r * ldc + j] += x - h;
+        hi[r * ldc + j] = (first ? 0.0 : hi[r * ldc + j]) + h;
+        lo[r * ldc + j] = (first ? 0.0 : lo[r * ldc + j]) + (x - h);
       }
+    first = false;
   }
 }
 
@@ -58,7 +59,7 @@ __attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, std::size_t b
                                                    const double* a, const double* b,
                                                    const double* sa, const double* sb,
                                                    double split, double* hi, double* lo,
-                                                   std::size_t ldc) {
+                                                   std::size_t ldc, bool first) {
   const __m256d c = _mm256_set1_pd(split);
   for (std::size_t p = 0, q = 0; p < kc; ++q) {
     const std::size_t end = std::min(kc, p + blk);
@@ -86,10 +87,12 @@ __attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, std::size_t b
         const __m256d h = _mm256_sub_pd(_mm256_add_pd(x, c), c);
         double* ph = hi + r * ldc + 4 * v;
         double* pl = lo + r * ldc + 4 * v;
-        _mm256_storeu_pd(ph, _mm256_add_pd(_mm256_loadu_pd(ph), h));
-        _mm256_storeu_pd(pl, _mm256_add_pd(_mm256_loadu_pd(pl), _mm256_sub_pd(x, h)));
+        const __m256d l = _mm256_sub_pd(x, h);
+        _mm256_store_pd(ph, first ? h : _mm256_add_pd(_mm256_load_pd(ph), h));
+        _mm256_store_pd(pl, first ? l : _mm256_add_pd(_mm256_load_pd(pl), l));
       }
     }
+    first = false;
   }
 }
 
@@ -99,7 +102,7 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, std::size_t 
                                                     const double* a, const double* b,
                                                     const double* sa, const double* sb,
                                                     double split, double* hi, double* lo,
-                                                    std::size_t ldc) {
+                                                    std::size_t ldc, bool first) {
   const __m512d c = _mm512_set1_pd(split);
   for (std::size_t p = 0, q = 0; p < kc; ++q) {
     const std::size_t end = std::min(kc, p + blk);
@@ -127,10 +130,12 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, std::size_t 
         const __m512d h = _mm512_sub_pd(_mm512_add_pd(x, c), c);
         double* ph = hi + r * ldc + 8 * v;
         double* pl = lo + r * ldc + 8 * v;
-        _mm512_storeu_pd(ph, _mm512_add_pd(_mm512_loadu_pd(ph), h));
-        _mm512_storeu_pd(pl, _mm512_add_pd(_mm512_loadu_pd(pl), _mm512_sub_pd(x, h)));
+        const __m512d l = _mm512_sub_pd(x, h);
+        _mm512_store_pd(ph, first ? h : _mm512_add_pd(_mm512_load_pd(ph), h));
+        _mm512_store_pd(pl, first ? l : _mm512_add_pd(_mm512_load_pd(pl), l));
       }
     }
+    first = false;
   }
 }
 
@@ -170,15 +175,14 @@ struct ScaleFill {
 template <std::size_t Mr, std::size_t Nr>
 void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
              const double* lut_b, const ExactParams& prm, std::size_t i0, std::size_t i1,
-             std::size_t j0, std::size_t j1, std::size_t ldc, double* hi, double* lo) {
+             std::size_t j0, std::size_t j1, const TileLayout& lay, double* hi, double* lo) {
   // K chunks are whole groups, so a group never straddles two micro-kernel calls.
   const std::size_t blk = prm.group;
   const bool after = !prm.prescaled;
-  const std::size_t kKc = blk * std::max<std::size_t>(1, 256 / blk);
-  constexpr std::size_t kMc = Mr * (96 / Mr), kNc = Nr * (1024 / Nr);
+  const std::size_t kKc = blk * std::max<std::size_t>(1, kExactChunk / blk);
+  constexpr std::size_t kMc = Mr * (192 / Mr), kNc = Nr * (1024 / Nr);
   const std::size_t k = a.k, nbk_max = kKc / blk;
   AlignedBuf<double> bp(kKc * kNc), ap(kKc * kMc), sbp(nbk_max * kNc), sap(nbk_max * kMc);
-  alignas(64) double th[Mr * Nr], tl[Mr * Nr];
   for (std::size_t jc = j0; jc < j1; jc += kNc) {
     const std::size_t nc = std::min(kNc, j1 - jc);
     for (std::size_t pc = 0; pc < k; pc += kKc) {
@@ -190,30 +194,13 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
         pack_panels<Mr>(ic, mc, kc, ap.get(), ValueFill{a, lut_a, after ? nullptr : prm.amul, pc, kc});
         if (after) pack_panels<Mr>(ic, mc, nbk, sap.get(), ScaleFill{a, prm.amul, pc, nbk});
         for (std::size_t jr = 0; jr < nc; jr += Nr) {
-          const std::size_t nr = std::min(Nr, nc - jr);
           const double* bpp = bp.get() + (jr / Nr) * kc * Nr;
           const double* sbpp = sbp.get() + (jr / Nr) * nbk * Nr;
-          for (std::size_t ir = 0; ir < mc; ir += Mr) {
-            const std::size_t mr = std::min(Mr, mc - ir);
+          for (std::size_t ir = 0; ir < mc; ir += Mr) {  // whole tiles: padding included
             const double* app = ap.get() + (ir / Mr) * kc * Mr;
             const double* sapp = after ? sap.get() + (ir / Mr) * nbk * Mr : nullptr;
-            const std::size_t off = (ic + ir) * ldc + jc + jr;
-            if (mr == Mr && nr == Nr) {
-              kern(kc, blk, app, bpp, sapp, sbpp, prm.split, hi + off, lo + off, ldc);
-              continue;
-            }
-            for (std::size_t r = 0; r < Mr; ++r)  // an edge tile goes through th / tl
-              for (std::size_t j = 0; j < Nr; ++j) {
-                const bool in = r < mr && j < nr;
-                th[r * Nr + j] = in ? hi[off + r * ldc + j] : 0.0;
-                tl[r * Nr + j] = in ? lo[off + r * ldc + j] : 0.0;
-              }
-            kern(kc, blk, app, bpp, sapp, sbpp, prm.split, th, tl, Nr);
-            for (std::size_t r = 0; r < mr; ++r)
-              for (std::size_t j = 0; j < nr; ++j) {
-                hi[off + r * ldc + j] = th[r * Nr + j];
-                lo[off + r * ldc + j] = tl[r * Nr + j];
-              }
+            const std::size_t off = lay.tile((ic + ir) / Mr, (jc + jr) / Nr);
+            kern(kc, blk, app, bpp, sapp, sbpp, prm.split, hi + off, lo + off, Nr, pc == 0);
           }
         }
       }
@@ -225,13 +212,21 @@ template <std::size_t Mr, std::size_t Nr>
 void run(Kern kern, const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
          const ExactParams& prm, std::size_t m, std::size_t n, int threads, double* hi,
          double* lo) {
+  const TileLayout lay{Mr, Nr, (m + Mr - 1) / Mr, (n + Nr - 1) / Nr};
   split_output(m, n, Mr, Nr, threads,
                [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
-                 blocked<Mr, Nr>(kern, a, b, lut_a, lut_b, prm, i0, i1, j0, j1, n, hi, lo);
+                 blocked<Mr, Nr>(kern, a, b, lut_a, lut_b, prm, i0, i1, j0, j1, lay, hi, lo);
                });
 }
 
 }  // namespace
+
+TileLayout exact_layout(GemmIsa isa, std::size_t m, std::size_t n) {
+  const GemmIsa r = resolve_isa(isa);
+  const std::size_t mr = r == GemmIsa::kAvx512 ? kMr5 : r == GemmIsa::kAvx2 ? kMr2 : 4;
+  const std::size_t nr = r == GemmIsa::kAvx512 ? kNr5 : r == GemmIsa::kAvx2 ? kNr2 : 4;
+  return TileLayout{mr, nr, (m + mr - 1) / mr, (n + nr - 1) / nr};
+}
 
 void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
                        const double* lut_b, const ExactParams& p, std::size_t m, std::size_t n,

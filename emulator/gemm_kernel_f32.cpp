@@ -117,11 +117,10 @@ struct ScaledFill {
 template <std::size_t Mr, std::size_t Nr>
 void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
              const float* lut_b, const float* smul, std::size_t i0, std::size_t i1,
-             std::size_t j0, std::size_t j1, std::size_t ldc, float* c) {
-  constexpr std::size_t kKc = 256, kMc = Mr * (120 / Mr), kNc = Nr * (2048 / Nr);
+             std::size_t j0, std::size_t j1, const TileLayout& lay, float* c) {
+  constexpr std::size_t kKc = 256, kMc = Mr * (240 / Mr), kNc = Nr * (2048 / Nr);
   const std::size_t k = a.k;
   AlignedBuf<float> bp(kKc * kNc), ap(kKc * kMc);
-  alignas(64) float tmp[Mr * Nr];
   for (std::size_t jc = j0; jc < j1; jc += kNc) {
     const std::size_t nc = std::min(kNc, j1 - jc);
     for (std::size_t pc = 0; pc < k; pc += kKc) {
@@ -132,22 +131,10 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
         const std::size_t mc = std::min(kMc, i1 - ic);
         pack_panels<Mr>(ic, mc, kc, ap.get(), ScaledFill{a, lut_a, smul, pc, kc});
         for (std::size_t jr = 0; jr < nc; jr += Nr) {
-          const std::size_t nr = std::min(Nr, nc - jr);
           const float* bpp = bp.get() + (jr / Nr) * kc * Nr;
-          for (std::size_t ir = 0; ir < mc; ir += Mr) {
-            const std::size_t mr = std::min(Mr, mc - ir);
-            const float* app = ap.get() + (ir / Mr) * kc * Mr;
-            float* cp = c + (ic + ir) * ldc + jc + jr;
-            if (mr == Mr && nr == Nr) {
-              kern(kc, app, bpp, cp, ldc, first);
-              continue;
-            }
-            for (std::size_t r = 0; r < mr; ++r)  // an edge tile goes through tmp
-              for (std::size_t j = 0; j < nr; ++j) tmp[r * Nr + j] = first ? 0.0f : cp[r * ldc + j];
-            kern(kc, app, bpp, tmp, Nr, first);
-            for (std::size_t r = 0; r < mr; ++r)
-              for (std::size_t j = 0; j < nr; ++j) cp[r * ldc + j] = tmp[r * Nr + j];
-          }
+          for (std::size_t ir = 0; ir < mc; ir += Mr)  // whole tiles: padding is computed too
+            kern(kc, ap.get() + (ir / Mr) * kc * Mr, bpp,
+                 c + lay.tile((ic + ir) / Mr, (jc + jr) / Nr), Nr, first);
         }
       }
     }
@@ -157,13 +144,21 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
 template <std::size_t Mr, std::size_t Nr>
 void run(Kern kern, const Operand& a, const Operand& b, const float* lut_a, const float* lut_b,
          const float* smul, std::size_t m, std::size_t n, int threads, float* c) {
+  const TileLayout lay{Mr, Nr, (m + Mr - 1) / Mr, (n + Nr - 1) / Nr};
   split_output(m, n, Mr, Nr, threads,
                [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
-                 blocked<Mr, Nr>(kern, a, b, lut_a, lut_b, smul, i0, i1, j0, j1, n, c);
+                 blocked<Mr, Nr>(kern, a, b, lut_a, lut_b, smul, i0, i1, j0, j1, lay, c);
                });
 }
 
 }  // namespace
+
+TileLayout f32_layout(GemmIsa isa, std::size_t m, std::size_t n) {
+  const GemmIsa r = resolve_isa(isa);
+  const std::size_t mr = r == GemmIsa::kAvx512 ? kMr5 : r == GemmIsa::kAvx2 ? kMr2 : 4;
+  const std::size_t nr = r == GemmIsa::kAvx512 ? kNr5 : r == GemmIsa::kAvx2 ? kNr2 : 8;
+  return TileLayout{mr, nr, (m + mr - 1) / mr, (n + nr - 1) / nr};
+}
 
 void gemm_f32_seq(const Operand& a, const Operand& b, const float* lut_a, const float* lut_b,
                   const float* smul, std::size_t m, std::size_t n, int threads, GemmIsa isa,
