@@ -49,20 +49,50 @@ struct Operand {
         mask(m.elem.code_mask()) {}
 };
 
-// Packs rows [r0, r0 + rn) of an operand into panels of R rows: panel p holds, for each of
-// kc indices, R consecutive values (dst[(p * kc + kk) * R + r]); rows past rn are zero.
-// fill(row, d, stride) writes the row's kc values to d[0], d[stride], ...
-template <std::size_t R, typename T, typename Fill>
-void pack_panels(std::size_t r0, std::size_t rn, std::size_t kc, T* dst, Fill&& fill) {
-  for (std::size_t p = 0; p * R < rn; ++p)
-    for (std::size_t r = 0; r < R; ++r) {
-      T* d = dst + p * kc * R + r;
-      if (p * R + r < rn) {
-        fill(r0 + p * R + r, d, R);
-      } else {
-        for (std::size_t kk = 0; kk < kc; ++kk) d[kk * R] = T(0);
+// Packs rows [r0, r0 + rn) x indices [p0, p0 + kc) of an operand into panels of R rows:
+// panel p holds, for each of the kc indices, R consecutive values (dst[(p * kc + kk) * R + r]);
+// rows past rn are zero. value(code, mul) gives the packed value of an element code in a
+// block whose scale code maps to mul = muls[scale code] (1 without scales). The index loop is
+// outside the row loop, so the writes are sequential.
+template <std::size_t R, typename T, typename Value>
+void pack_panels(const Operand& op, std::size_t r0, std::size_t rn, std::size_t p0,
+                 std::size_t kc, const T* muls, T* dst, Value&& value) {
+  static_assert(R <= 64);
+  const std::uint32_t* code[R];
+  T mul[R];
+  for (std::size_t p = 0; p * R < rn; ++p) {
+    const std::size_t rows = std::min(R, rn - p * R);
+    T* d = dst + p * kc * R;
+    for (std::size_t r = 0; r < rows; ++r) code[r] = op.codes + (r0 + p * R + r) * op.k + p0;
+    const std::size_t seg = op.block > 0 ? op.block : kc;
+    for (std::size_t kk = 0; kk < kc;) {  // one block (or the whole chunk) at a time
+      const std::size_t blk = (p0 + kk) / seg;
+      const std::size_t end = op.block > 0 ? std::min(kc, (blk + 1) * seg - p0) : kc;
+      for (std::size_t r = 0; r < rows; ++r)
+        mul[r] = op.block > 0 && muls ? muls[op.scales[(r0 + p * R + r) * op.nb + blk]] : T(1);
+      for (; kk < end; ++kk) {
+        for (std::size_t r = 0; r < rows; ++r)
+          d[kk * R + r] = value(code[r][kk] & op.mask, mul[r]);
+        for (std::size_t r = rows; r < R; ++r) d[kk * R + r] = T(0);
       }
     }
+  }
+}
+
+// The nbk block multipliers of rows [r0, r0 + rn) for the blocks from index p0 on, in
+// panels of R rows like pack_panels (1 without scales, 0 for padding rows).
+template <std::size_t R, typename T>
+void pack_scales(const Operand& op, std::size_t r0, std::size_t rn, std::size_t p0,
+                 std::size_t nbk, const T* muls, T* dst) {
+  for (std::size_t p = 0; p * R < rn; ++p)
+    for (std::size_t q = 0; q < nbk; ++q)
+      for (std::size_t r = 0; r < R; ++r) {
+        const std::size_t row = r0 + p * R + r;
+        dst[(p * nbk + q) * R + r] =
+            p * R + r >= rn ? T(0)
+            : op.block > 0  ? muls[op.scales[row * op.nb + p0 / op.block + q]]
+                            : T(1);
+      }
 }
 
 // Calls fn(i0, i1, j0, j1) on `threads` disjoint rectangles covering the M x N output, cut

@@ -139,39 +139,6 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, std::size_t 
   }
 }
 
-// kc element values of one row from index p0 on, times the block multiplier when `mul`.
-struct ValueFill {
-  const Operand& op;
-  const double* lut;
-  const double* mul;  // nullptr: unscaled
-  std::size_t p0, kc;
-  void operator()(std::size_t row, double* d, std::size_t stride) const {
-    const std::uint32_t* code = op.codes + row * op.k + p0;
-    if (!mul || op.block == 0) {
-      for (std::size_t kk = 0; kk < kc; ++kk) d[kk * stride] = lut[code[kk] & op.mask];
-      return;
-    }
-    const std::uint8_t* sc = op.scales + row * op.nb;
-    for (std::size_t kk = 0; kk < kc;) {
-      const std::size_t blk = (p0 + kk) / op.block;
-      const std::size_t end = std::min(kc, (blk + 1) * op.block - p0);
-      const double s = mul[sc[blk]];
-      for (; kk < end; ++kk) d[kk * stride] = lut[code[kk] & op.mask] * s;
-    }
-  }
-};
-
-// The nbk block multipliers of one row for the blocks starting at index p0 (1 without scales).
-struct ScaleFill {
-  const Operand& op;
-  const double* mul;
-  std::size_t p0, nbk;
-  void operator()(std::size_t row, double* d, std::size_t stride) const {
-    for (std::size_t q = 0; q < nbk; ++q)
-      d[q * stride] = op.block ? mul[op.scales[row * op.nb + p0 / op.block + q]] : 1.0;
-  }
-};
-
 template <std::size_t Mr, std::size_t Nr>
 void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
              const double* lut_b, const ExactParams& prm, std::size_t i0, std::size_t i1,
@@ -187,12 +154,14 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const double* lut_a,
     const std::size_t nc = std::min(kNc, j1 - jc);
     for (std::size_t pc = 0; pc < k; pc += kKc) {
       const std::size_t kc = std::min(kKc, k - pc), nbk = (kc + blk - 1) / blk;
-      pack_panels<Nr>(jc, nc, kc, bp.get(), ValueFill{b, lut_b, after ? nullptr : prm.bmul, pc, kc});
-      if (after) pack_panels<Nr>(jc, nc, nbk, sbp.get(), ScaleFill{b, prm.bmul, pc, nbk});
+      pack_panels<Nr>(b, jc, nc, pc, kc, after ? nullptr : prm.bmul, bp.get(),
+                      [lut_b](std::uint32_t x, double s) { return lut_b[x] * s; });
+      if (after) pack_scales<Nr>(b, jc, nc, pc, nbk, prm.bmul, sbp.get());
       for (std::size_t ic = i0; ic < i1; ic += kMc) {
         const std::size_t mc = std::min(kMc, i1 - ic);
-        pack_panels<Mr>(ic, mc, kc, ap.get(), ValueFill{a, lut_a, after ? nullptr : prm.amul, pc, kc});
-        if (after) pack_panels<Mr>(ic, mc, nbk, sap.get(), ScaleFill{a, prm.amul, pc, nbk});
+        pack_panels<Mr>(a, ic, mc, pc, kc, after ? nullptr : prm.amul, ap.get(),
+                        [lut_a](std::uint32_t x, double s) { return lut_a[x] * s; });
+        if (after) pack_scales<Mr>(a, ic, mc, pc, nbk, prm.amul, sap.get());
         for (std::size_t jr = 0; jr < nc; jr += Nr) {
           const double* bpp = bp.get() + (jr / Nr) * kc * Nr;
           const double* sbpp = sbp.get() + (jr / Nr) * nbk * Nr;

@@ -91,29 +91,8 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, const float*
   }
 }
 
-// Dequantizes kc values of one row from index p0 on: lut[code] * 2^scale in fp32, exact
-// under the precondition (a product by a power of two is exact when representable).
-struct ScaledFill {
-  const Operand& op;
-  const float* lut;
-  const float* smul;
-  std::size_t p0, kc;
-  void operator()(std::size_t row, float* d, std::size_t stride) const {
-    const std::uint32_t* code = op.codes + row * op.k + p0;
-    if (op.block == 0) {
-      for (std::size_t kk = 0; kk < kc; ++kk) d[kk * stride] = lut[code[kk] & op.mask];
-      return;
-    }
-    const std::uint8_t* sc = op.scales + row * op.nb;
-    for (std::size_t kk = 0; kk < kc;) {
-      const std::size_t blk = (p0 + kk) / op.block;
-      const std::size_t end = std::min(kc, (blk + 1) * op.block - p0);
-      const float s = smul[sc[blk]];
-      for (; kk < end; ++kk) d[kk * stride] = lut[code[kk] & op.mask] * s;
-    }
-  }
-};
-
+// Dequantization while packing: lut[code] * 2^scale in fp32, exact under the precondition (a
+// product by a power of two is exact when representable).
 template <std::size_t Mr, std::size_t Nr>
 void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
              const float* lut_b, const float* smul, std::size_t i0, std::size_t i1,
@@ -126,10 +105,10 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
     for (std::size_t pc = 0; pc < k; pc += kKc) {
       const std::size_t kc = std::min(kKc, k - pc);
       const bool first = pc == 0;
-      pack_panels<Nr>(jc, nc, kc, bp.get(), ScaledFill{b, lut_b, smul, pc, kc});
+      pack_panels<Nr>(b, jc, nc, pc, kc, smul, bp.get(), [lut_b](std::uint32_t x, float s) { return lut_b[x] * s; });
       for (std::size_t ic = i0; ic < i1; ic += kMc) {
         const std::size_t mc = std::min(kMc, i1 - ic);
-        pack_panels<Mr>(ic, mc, kc, ap.get(), ScaledFill{a, lut_a, smul, pc, kc});
+        pack_panels<Mr>(a, ic, mc, pc, kc, smul, ap.get(), [lut_a](std::uint32_t x, float s) { return lut_a[x] * s; });
         for (std::size_t jr = 0; jr < nc; jr += Nr) {
           const float* bpp = bp.get() + (jr / Nr) * kc * Nr;
           for (std::size_t ir = 0; ir < mc; ir += Mr)  // whole tiles: padding is computed too
