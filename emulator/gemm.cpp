@@ -166,7 +166,7 @@ bool fp32_fits(int lsb_a, int top_a, int lsb_b, int top_b) {
          lsb_a + lsb_b >= -149;
 }
 
-enum class Kernel { kGeneric, kFmaF32, kExactBlocks };
+enum class Kernel { kGeneric, kFmaF32, kExactBlocks, kFused };
 
 // The choice of kernel and what the kernel needs.
 struct Plan {
@@ -224,6 +224,18 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
     p.kernel = Kernel::kExactBlocks;
     return p;
   }
+  if (m.kind == AccumKind::kFused && !is_fp32_seq(m)) {
+    // gemm_kernel_fused.cpp: the presets' case (cut and steps toward zero, A joins, fp32
+    // promotion); the operands are checked for NaN / Inf when decoded.
+    const bool promote_ok = m.promote_every == 0 ||
+                            (m.promote == kFp32 && m.promote_round == Rounding::kNearestEven);
+    if (m.w >= 1 && m.w + 2 + static_cast<int>(std::bit_width(unsigned(m.k) + 1)) <= 62 &&
+        m.term_round == Rounding::kTowardZero && m.step_round == Rounding::kTowardZero &&
+        m.acc_joins && m.acc.is_float() && m.acc.man_bits <= 30 &&
+        m.scale_order == ScaleOrder::kProduct && promote_ok)
+      p.kernel = Kernel::kFused;
+    return p;
+  }
   if (is_fp32_seq(m)) {
     p.ea.emplace(a.elem);
     p.eb.emplace(b.elem);
@@ -275,6 +287,47 @@ void add_double(WideAcc& w, double d) {
   w.add(std::signbit(d), static_cast<std::uint64_t>(std::ldexp(mm, 53)), ex - 53);
 }
 
+// The step groups of a fused model in order (Engine::segment in dot.cpp, literally) and the
+// operands decoded in that order; false when an operand holds NaN / Inf / a NaN scale.
+bool prepare_fused(const MxMatrix& a, const MxMatrix& b, const AccumModel& m,
+                   gemm_detail::FusedParams* fp, gemm_detail::FusedOperands* ops) {
+  const std::size_t k = a.k, chunk = std::size_t(m.k) * std::size_t(m.split);
+  const std::size_t gran = std::size_t(m.gran), split = std::size_t(m.split);
+  const std::size_t seg = m.promote_every > 0 ? std::size_t(m.promote_every) : k;
+  fp->perm.clear();
+  fp->groups.clear();
+  for (std::size_t s0 = 0; s0 < k; s0 += seg) {
+    const std::size_t s1 = std::min(s0 + seg, k);
+    for (std::size_t c0 = s0; c0 < s1; c0 += chunk) {
+      const std::size_t c1 = std::min(c0 + chunk, s1);
+      for (std::size_t g = 0; g < split; ++g) {
+        const std::size_t start = fp->perm.size();
+        if (split == 1) {
+          for (std::size_t i = c0; i < c1; ++i) fp->perm.push_back(static_cast<std::uint32_t>(i));
+        } else {
+          for (std::size_t j = g; c0 + j * gran < c1; j += split)
+            for (std::size_t i = c0 + j * gran; i < std::min(c0 + (j + 1) * gran, c1); ++i)
+              fp->perm.push_back(static_cast<std::uint32_t>(i));
+        }
+        if (fp->perm.size() > start) fp->groups.push_back({start, fp->perm.size() - start, false});
+      }
+    }
+    if (m.promote_every > 0 && !fp->groups.empty()) fp->groups.back().promote_after = true;
+  }
+  fp->w = m.w;
+  fp->acc_man = m.acc.man_bits;
+  fp->acc_emin = m.acc.emin();
+  fp->acc_emax = m.acc.emax();
+  fp->acc_max_sig = (std::int64_t{1} << m.acc.man_bits) | m.acc.max_mantissa();
+  fp->promote = m.promote_every > 0;
+  fp->c_first = m.c_entry == CEntry::kFirst;
+  fp->c_promote = m.c_entry == CEntry::kPromote && fp->promote;
+  const OpTable ta(a.elem, m.conv), tb(b.elem, m.conv);
+  ops->k = k;
+  return gemm_detail::decode_fused(a, ta, fp->perm, 0, &ops->a_sig, &ops->a_exp, &ops->a_al) &&
+         gemm_detail::decode_fused(b, tb, fp->perm, 8, &ops->b_sig, &ops->b_exp, &ops->b_al);
+}
+
 // round_out(h + l + c) with one rounding: h, l finite or NaN (exact parts), c an fp32 value.
 std::uint32_t finish3(const AccumModel& m, double h, double l, double c) {
   if (c == 0) return finish(m, h, l);
@@ -295,6 +348,12 @@ std::uint32_t finish3(const AccumModel& m, double h, double l, double c) {
 
 const char* gemm_kernel_name(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
   const Plan p = make_plan(a, b, opt);
+  if (p.kernel == Kernel::kFused) {
+    gemm_detail::FusedParams fp;
+    gemm_detail::FusedOperands ops;
+    if (!prepare_fused(a, b, opt.model, &fp, &ops)) return "generic";
+    return p.isa == GemmIsa::kAvx512 ? "fused-int/avx512" : "fused-int/scalar";
+  }
   static const char* const kNames[3][3] = {
       {"fma-f32/scalar", "fma-f32/avx2", "fma-f32/avx512"},
       {"exact-blocks/scalar", "exact-blocks/avx2", "exact-blocks/avx512"},
@@ -303,6 +362,7 @@ const char* gemm_kernel_name(const MxMatrix& a, const MxMatrix& b, const GemmOpt
   switch (p.kernel) {
     case Kernel::kFmaF32: return kNames[0][isa];
     case Kernel::kExactBlocks: return kNames[p.exact.prescaled ? 2 : 1][isa];
+    case Kernel::kFused:
     case Kernel::kGeneric: break;
   }
   return "generic";
@@ -373,22 +433,42 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
   const OpTable ta(a.elem, model.kind == AccumKind::kFused ? model.conv : std::nullopt);
   const OpTable tb(b.elem, model.kind == AccumKind::kFused ? model.conv : std::nullopt);
   const std::size_t nb = a.blocks_per_row();
+  auto generic_dot = [&](std::size_t i, std::size_t j, DotScratch& scratch) {
+    DotArgs d;
+    d.a = a.codes.data() + i * k;
+    d.b = b.codes.data() + j * k;
+    if (a.block > 0) {
+      d.sa = a.scales.data() + i * nb;
+      d.sb = b.scales.data() + j * nb;
+    }
+    d.k = k;
+    d.block = a.block;
+    d.c = cval(i * n + j);
+    return dot(model, ta, tb, d, scratch);
+  };
+  if (plan.kernel == Kernel::kFused) {
+    gemm_detail::FusedParams fp;
+    gemm_detail::FusedOperands ops;
+    if (prepare_fused(a, b, model, &fp, &ops)) {
+      std::vector<double> f(m * n);
+      std::vector<std::uint8_t> bad(m * n);
+      gemm_detail::gemm_fused(fp, ops, m, n, c0, opt.threads, plan.isa, f.data(), bad.data());
+      parallel_for(m, opt.threads, [&](std::size_t i0, std::size_t i1) {
+        DotScratch scratch;
+        for (std::size_t i = i0; i < i1; ++i)
+          for (std::size_t j = 0; j < n; ++j) {
+            const std::size_t t = i * n + j;
+            out[t] = bad[t] ? generic_dot(i, j, scratch)
+                            : finish(model, f[t], model.c_entry == CEntry::kEnd ? cval(t) : 0.0);
+          }
+      });
+      return out;
+    }
+  }
   parallel_for(m, opt.threads, [&](std::size_t i0, std::size_t i1) {
     DotScratch scratch;
     for (std::size_t i = i0; i < i1; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        DotArgs d;
-        d.a = a.codes.data() + i * k;
-        d.b = b.codes.data() + j * k;
-        if (a.block > 0) {
-          d.sa = a.scales.data() + i * nb;
-          d.sb = b.scales.data() + j * nb;
-        }
-        d.k = k;
-        d.block = a.block;
-        d.c = cval(i * n + j);
-        out[i * n + j] = dot(model, ta, tb, d, scratch);
-      }
+      for (std::size_t j = 0; j < n; ++j) out[i * n + j] = generic_dot(i, j, scratch);
   });
   return out;
 }

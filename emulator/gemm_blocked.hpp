@@ -10,7 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <vector>
 
+#include "emulator/dot.hpp"
 #include "emulator/gemm.hpp"
 #include "emulator/parallel-inl.hpp"
 
@@ -186,5 +188,37 @@ TileLayout exact_layout(GemmIsa isa, std::size_t m, std::size_t n);
 void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
                        const double* lut_b, const ExactParams& p, std::size_t m, std::size_t n,
                        int threads, GemmIsa isa, double* hi, double* lo);
+
+// fused (gemm_kernel_fused.cpp): the K indices reordered so that each step's group is
+// contiguous, the groups in order, and the accumulator's parameters.
+struct FusedGroup {
+  std::size_t start = 0, len = 0;
+  bool promote_after = false;
+};
+struct FusedParams {
+  int w = 0;
+  int acc_man = 0, acc_emin = 0, acc_emax = 0;
+  std::int64_t acc_max_sig = 0;
+  bool promote = false, c_first = false, c_promote = false;
+  std::vector<std::uint32_t> perm;
+  std::vector<FusedGroup> groups;
+};
+// Decoded elements: sig * 2^exp with the alignment exponent al (scales included); zero
+// elements have al = kNoAlign so that their products never lead.
+inline constexpr std::int64_t kNoAlign = -(std::int64_t{1} << 28);
+struct FusedOperands {
+  std::size_t k = 0;
+  std::vector<std::int32_t> a_sig, a_exp, a_al;  // [row][kp]
+  std::vector<std::int32_t> b_sig, b_exp, b_al;  // [column / 8][kp][8]
+};
+// Fills one operand in perm order (lanes 0: row-major; 8: panels of 8 rows); false when an
+// element is NaN or Inf or a scale is NaN.
+bool decode_fused(const MxMatrix& m, const OpTable& t, const std::vector<std::uint32_t>& perm,
+                  std::size_t lanes, std::vector<std::int32_t>* sig, std::vector<std::int32_t>* ex,
+                  std::vector<std::int32_t>* al);
+// f[i*n + j] = F (the chain's result before the output rounding), bad = recompute generically.
+void gemm_fused(const FusedParams& fp, const FusedOperands& ops, std::size_t m, std::size_t n,
+                const std::vector<float>& c0, int threads, GemmIsa isa, double* f,
+                std::uint8_t* bad);
 
 }  // namespace mx::gemm_detail

@@ -326,6 +326,8 @@ TEST(Gemm, FastKernelsAreTaken) {
   go.model = parse_accum_model("exact");
   EXPECT_EQ(std::string(gemm_kernel_name(a, b, go)).rfind("exact-", 0), 0u);
   go.model = parse_accum_model("h100-mma");
+  EXPECT_EQ(std::string(gemm_kernel_name(a, b, go)).rfind("fused-int/", 0), 0u);
+  go.model = parse_accum_model("fp32-pairwise");
   EXPECT_STREQ(gemm_kernel_name(a, b, go), "generic");
 }
 

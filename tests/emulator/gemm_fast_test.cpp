@@ -190,5 +190,62 @@ TEST(GemmFast, Adversarial) {
   }
 }
 
+const char* kFusedModels[] = {
+    "h100-mma",
+    "h100-wgmma",
+    "h100-wgmma-fast",
+    "h100-mma-fp16",
+    "fused:k=4,w=8,terms=toward-zero,round=toward-zero,acc=bf16",
+    "fused:k=3,split=3,gran=1,w=12,terms=toward-zero,round=toward-zero,acc=fp16,c=first",
+    "fused:k=6,split=2,gran=2,w=20,terms=toward-zero,round=toward-zero,promote=24,c=promote",
+    "fused:k=7,w=30,terms=toward-zero,round=toward-zero,acc=e5m10ieee,conv=e5m3ieee",
+};
+
+TEST(GemmFast, FusedEqualsGeneric) {
+  std::mt19937_64 rng(14);
+  for (const char* model : kFusedModels) {
+    for (const ElemFormat& f : {kE4M3, kE5M2, kE2M1, kInt8}) {
+      for (const Shape& s : {Shape{5, 7, 31, 32}, Shape{13, 37, 300, 32}, Shape{9, 17, 70, 0}}) {
+        const std::string what = std::string(f.name_view()) + " " + std::to_string(s.m) + "x" +
+                                 std::to_string(s.n) + "x" + std::to_string(s.k);
+        const MxMatrix a = operand(rng, f, s.m, s.k, s.block, Data::kNormal);
+        const MxMatrix b = operand(rng, f, s.n, s.k, s.block, Data::kNormal);
+        std::vector<float> c0(s.m * s.n);
+        for (auto& x : c0) x = std::ldexp(float(int(rng() % 201) - 100), int(rng() % 20) - 10);
+        check(model, a, b, {}, "fused-int", what);
+        check(model, a, b, c0, "fused-int", what + " +C");
+        check(model, a, negated(a), {}, "fused-int", what + " cancel");
+      }
+    }
+  }
+}
+
+TEST(GemmFast, FusedAdversarial) {
+  std::mt19937_64 rng(15);
+  const Shape s{13, 37, 300, 32};
+  for (const char* model : kFusedModels) {
+    for (const ElemFormat& f : {kE4M3, kE5M2}) {
+      const std::string fn(f.name_view());
+      // Accumulator overflow and underflow go back to the generic path output by output.
+      for (const Data d : {Data::kSpread, Data::kExtreme, Data::kSubnormal, Data::kOverflow}) {
+        const MxMatrix a = operand(rng, f, s.m, s.k, s.block, d);
+        const MxMatrix b = operand(rng, f, s.n, s.k, s.block, d);
+        check(model, a, b, {}, "fused-int", fn + " data " + std::to_string(int(d)));
+      }
+      // NaN / Inf elements or NaN scales: the whole GEMM is generic.
+      const MxMatrix a = operand(rng, f, s.m, s.k, s.block, Data::kSpecial);
+      const MxMatrix b = operand(rng, f, s.n, s.k, s.block, Data::kSpecial);
+      check(model, a, b, {}, "generic", fn + " special");
+    }
+  }
+  // Outside the kernel's models: nearest-even terms or steps, A not joining.
+  std::mt19937_64 rng2(16);
+  const MxMatrix a = operand(rng2, kE4M3, 5, 64, 32, Data::kNormal);
+  for (const char* model : {"fused:k=4,w=8,terms=nearest-even,round=toward-zero",
+                            "fused:k=4,w=8,terms=toward-zero,round=nearest-even",
+                            "fused:k=4,w=8,terms=toward-zero,round=toward-zero,join=0"})
+    check(model, a, a, {}, "generic", "other model");
+}
+
 }  // namespace
 }  // namespace mx
