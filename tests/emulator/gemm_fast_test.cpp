@@ -17,7 +17,7 @@
 namespace mx {
 namespace {
 
-enum class Data { kNormal, kNarrow, kSpread, kExtreme, kSpecial, kSubnormal, kOverflow };
+enum class Data { kNormal, kNarrow, kSpread, kExtreme, kSpecial, kSubnormal, kOverflow, kSmall };
 
 // Random codes (NaN codes replaced by 0 unless kSpecial) and scales chosen by `d`.
 MxMatrix operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t rows, std::size_t k,
@@ -33,6 +33,7 @@ MxMatrix operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t rows, st
   std::vector<std::uint8_t> scales(rows * nb);
   for (auto& s : scales) {
     switch (d) {
+      case Data::kSmall: s = static_cast<std::uint8_t>(114 + rng() % 6); break;
       case Data::kNarrow: s = static_cast<std::uint8_t>(125 + rng() % 3); break;
       case Data::kSpread: s = static_cast<std::uint8_t>(110 + rng() % 27); break;
       case Data::kExtreme: s = rng() % 2 ? 0 : 254; break;
@@ -196,6 +197,7 @@ const char* kFusedModels[] = {
     "h100-wgmma-fast",
     "h100-mma-fp16",
     "fused:k=4,w=8,terms=toward-zero,round=toward-zero,acc=bf16",
+    "fused:k=4,w=3,terms=toward-zero,round=toward-zero,acc=fp16",
     "fused:k=3,split=3,gran=1,w=12,terms=toward-zero,round=toward-zero,acc=fp16,c=first",
     "fused:k=6,split=2,gran=2,w=20,terms=toward-zero,round=toward-zero,promote=24,c=promote",
     "fused:k=7,w=30,terms=toward-zero,round=toward-zero,acc=e5m10ieee,conv=e5m3ieee",
@@ -227,7 +229,9 @@ TEST(GemmFast, FusedAdversarial) {
     for (const ElemFormat& f : {kE4M3, kE5M2}) {
       const std::string fn(f.name_view());
       // Accumulator overflow and underflow go back to the generic path output by output.
-      for (const Data d : {Data::kSpread, Data::kExtreme, Data::kSubnormal, Data::kOverflow}) {
+      // Small values: subnormal accumulators of the narrow formats (fp16, bf16).
+      for (const Data d : {Data::kSpread, Data::kExtreme, Data::kSubnormal, Data::kOverflow,
+                           Data::kSmall}) {
         const MxMatrix a = operand(rng, f, s.m, s.k, s.block, d);
         const MxMatrix b = operand(rng, f, s.n, s.k, s.block, d);
         check(model, a, b, {}, "fused-int", fn + " data " + std::to_string(int(d)));
