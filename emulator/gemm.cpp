@@ -458,8 +458,14 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
         for (std::size_t i = i0; i < i1; ++i)
           for (std::size_t j = 0; j < n; ++j) {
             const std::size_t t = i * n + j;
-            out[t] = bad[t] ? generic_dot(i, j, scratch)
-                            : finish(model, f[t], model.c_entry == CEntry::kEnd ? cval(t) : 0.0);
+            if (bad[t]) {
+              out[t] = generic_dot(i, j, scratch);
+            } else if (fast_out) {  // F is a finite double: one RNE rounding to fp32
+              const float x = static_cast<float>(f[t] == 0 ? 0.0 : f[t]);
+              out[t] = std::bit_cast<std::uint32_t>(x);
+            } else {
+              out[t] = finish(model, f[t], model.c_entry == CEntry::kEnd ? cval(t) : 0.0);
+            }
           }
       });
       return out;
