@@ -23,8 +23,8 @@ template <typename T>
 class AlignedBuf {
  public:
   explicit AlignedBuf(std::size_t n)
-      : p_(static_cast<T*>(::operator new[](std::max<std::size_t>(n, 1) * sizeof(T),
-                                            std::align_val_t{64}))) {}
+      : p_(static_cast<T*>(
+            ::operator new[](std::max<std::size_t>(n, 1) * sizeof(T), std::align_val_t{64}))) {}
   ~AlignedBuf() { ::operator delete[](p_, std::align_val_t{64}); }
   AlignedBuf(const AlignedBuf&) = delete;
   AlignedBuf& operator=(const AlignedBuf&) = delete;
@@ -39,9 +39,9 @@ struct Operand {
   const std::uint32_t* codes = nullptr;
   const std::uint8_t* scales = nullptr;
   std::size_t k = 0;
-  std::size_t nb = 0;     // blocks per row
-  std::size_t block = 0;  // 0: no shared scale
-  std::uint32_t mask = 0; // element code mask
+  std::size_t nb = 0;      // blocks per row
+  std::size_t block = 0;   // 0: no shared scale
+  std::uint32_t mask = 0;  // element code mask
   explicit Operand(const MxMatrix& m)
       : codes(m.codes.data()),
         scales(m.scales.data()),
@@ -57,8 +57,8 @@ struct Operand {
 // block whose scale code maps to mul = muls[scale code] (1 without scales). The index loop is
 // outside the row loop, so the writes are sequential.
 template <std::size_t R, typename T, typename Value>
-void pack_panels(const Operand& op, std::size_t r0, std::size_t rn, std::size_t p0,
-                 std::size_t kc, const T* muls, T* dst, Value&& value) {
+void pack_panels(const Operand& op, std::size_t r0, std::size_t rn, std::size_t p0, std::size_t kc,
+                 const T* muls, T* dst, Value&& value) {
   static_assert(R <= 64);
   const std::uint32_t* code[R];
   T mul[R];
@@ -73,8 +73,7 @@ void pack_panels(const Operand& op, std::size_t r0, std::size_t rn, std::size_t 
       for (std::size_t r = 0; r < rows; ++r)
         mul[r] = op.block > 0 && muls ? muls[op.scales[(r0 + p * R + r) * op.nb + blk]] : T(1);
       for (; kk < end; ++kk) {
-        for (std::size_t r = 0; r < rows; ++r)
-          d[kk * R + r] = value(code[r][kk] & op.mask, mul[r]);
+        for (std::size_t r = 0; r < rows; ++r) d[kk * R + r] = value(code[r][kk] & op.mask, mul[r]);
         for (std::size_t r = rows; r < R; ++r) d[kk * R + r] = T(0);
       }
     }
@@ -84,16 +83,16 @@ void pack_panels(const Operand& op, std::size_t r0, std::size_t rn, std::size_t 
 // The nbk block multipliers of rows [r0, r0 + rn) for the blocks from index p0 on, in
 // panels of R rows like pack_panels (1 without scales, 0 for padding rows).
 template <std::size_t R, typename T>
-void pack_scales(const Operand& op, std::size_t r0, std::size_t rn, std::size_t p0,
-                 std::size_t nbk, const T* muls, T* dst) {
+void pack_scales(const Operand& op, std::size_t r0, std::size_t rn, std::size_t p0, std::size_t nbk,
+                 const T* muls, T* dst) {
   for (std::size_t p = 0; p * R < rn; ++p)
     for (std::size_t q = 0; q < nbk; ++q)
       for (std::size_t r = 0; r < R; ++r) {
         const std::size_t row = r0 + p * R + r;
-        dst[(p * nbk + q) * R + r] =
-            p * R + r >= rn ? T(0)
-            : op.block > 0  ? muls[op.scales[row * op.nb + p0 / op.block + q]]
-                            : T(1);
+        dst[(p * nbk + q) * R + r] = p * R + r >= rn ? T(0)
+                                     : op.block > 0
+                                         ? muls[op.scales[row * op.nb + p0 / op.block + q]]
+                                         : T(1);
       }
 }
 
@@ -120,20 +119,27 @@ inline GemmIsa resolve_isa(GemmIsa want) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
   switch (want) {
-    case GemmIsa::kScalar: return GemmIsa::kScalar;
-    case GemmIsa::kAvx2: return avx2 ? GemmIsa::kAvx2 : GemmIsa::kScalar;
+    case GemmIsa::kScalar:
+      return GemmIsa::kScalar;
+    case GemmIsa::kAvx2:
+      return avx2 ? GemmIsa::kAvx2 : GemmIsa::kScalar;
     case GemmIsa::kAvx512:
-    case GemmIsa::kAuto: break;
+    case GemmIsa::kAuto:
+      break;
   }
   return avx512 ? GemmIsa::kAvx512 : avx2 ? GemmIsa::kAvx2 : GemmIsa::kScalar;
 }
 
 inline const char* isa_name(GemmIsa isa) {
   switch (isa) {
-    case GemmIsa::kScalar: return "scalar";
-    case GemmIsa::kAvx2: return "avx2";
-    case GemmIsa::kAvx512: return "avx512";
-    case GemmIsa::kAuto: break;
+    case GemmIsa::kScalar:
+      return "scalar";
+    case GemmIsa::kAvx2:
+      return "avx2";
+    case GemmIsa::kAvx512:
+      return "avx512";
+    case GemmIsa::kAuto:
+      break;
   }
   return "auto";
 }
@@ -185,9 +191,9 @@ struct ExactParams {
 };
 // hi and lo in the tile layout exact_layout gives; they need not be initialised.
 TileLayout exact_layout(GemmIsa isa, std::size_t m, std::size_t n);
-void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
-                       const double* lut_b, const ExactParams& p, std::size_t m, std::size_t n,
-                       int threads, GemmIsa isa, double* hi, double* lo);
+void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
+                       const ExactParams& p, std::size_t m, std::size_t n, int threads, GemmIsa isa,
+                       double* hi, double* lo);
 
 // fused (gemm_kernel_fused.cpp): the K indices reordered so that each step's group is
 // contiguous, the groups in order, and the accumulator's parameters.

@@ -55,11 +55,10 @@ void tile_scalar(std::size_t kc, std::size_t blk, const double* a, const double*
 
 constexpr std::size_t kMr2 = 6, kNr2 = 8;  // 12 ymm accumulators
 
-__attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, std::size_t blk,
-                                                   const double* a, const double* b,
-                                                   const double* sa, const double* sb,
-                                                   double split, double* hi, double* lo,
-                                                   std::size_t ldc, bool first) {
+__attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, std::size_t blk, const double* a,
+                                                   const double* b, const double* sa,
+                                                   const double* sb, double split, double* hi,
+                                                   double* lo, std::size_t ldc, bool first) {
   const __m256d c = _mm256_set1_pd(split);
   for (std::size_t p = 0, q = 0; p < kc; ++q) {
     const std::size_t end = std::min(kc, p + blk);
@@ -197,9 +196,9 @@ TileLayout exact_layout(GemmIsa isa, std::size_t m, std::size_t n) {
   return TileLayout{mr, nr, (m + mr - 1) / mr, (n + nr - 1) / nr};
 }
 
-void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
-                       const double* lut_b, const ExactParams& p, std::size_t m, std::size_t n,
-                       int threads, GemmIsa isa, double* hi, double* lo) {
+void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a, const double* lut_b,
+                       const ExactParams& p, std::size_t m, std::size_t n, int threads, GemmIsa isa,
+                       double* hi, double* lo) {
   switch (resolve_isa(isa)) {
     case GemmIsa::kAvx512:
       run<kMr5, kNr5>(tile_avx512, a, b, lut_a, lut_b, p, m, n, threads, hi, lo);
@@ -208,7 +207,8 @@ void gemm_exact_blocks(const Operand& a, const Operand& b, const double* lut_a,
       run<kMr2, kNr2>(tile_avx2, a, b, lut_a, lut_b, p, m, n, threads, hi, lo);
       return;
     case GemmIsa::kScalar:
-    case GemmIsa::kAuto: break;
+    case GemmIsa::kAuto:
+      break;
   }
   run<4, 4>(tile_scalar<4, 4>, a, b, lut_a, lut_b, p, m, n, threads, hi, lo);
 }

@@ -37,9 +37,8 @@ void tile_scalar(std::size_t kc, const float* a, const float* b, float* c, std::
 
 constexpr std::size_t kMr2 = 6, kNr2 = 16;  // 12 ymm accumulators
 
-__attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, const float* a,
-                                                   const float* b, float* c, std::size_t ldc,
-                                                   bool first) {
+__attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, const float* a, const float* b,
+                                                   float* c, std::size_t ldc, bool first) {
   __m256 acc[kMr2][2];
 #pragma GCC unroll 8
   for (std::size_t r = 0; r < kMr2; ++r) {
@@ -65,9 +64,8 @@ __attribute__((target("avx2,fma"))) void tile_avx2(std::size_t kc, const float* 
 
 constexpr std::size_t kMr5 = 12, kNr5 = 32;  // 24 zmm accumulators
 
-__attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, const float* a,
-                                                    const float* b, float* c, std::size_t ldc,
-                                                    bool first) {
+__attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, const float* a, const float* b,
+                                                    float* c, std::size_t ldc, bool first) {
   __m512 acc[kMr5][2];
 #pragma GCC unroll 16
   for (std::size_t r = 0; r < kMr5; ++r) {
@@ -94,9 +92,9 @@ __attribute__((target("avx512f"))) void tile_avx512(std::size_t kc, const float*
 // Dequantization while packing: lut[code] * 2^scale in fp32, exact under the precondition (a
 // product by a power of two is exact when representable).
 template <std::size_t Mr, std::size_t Nr>
-void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
-             const float* lut_b, const float* smul, std::size_t i0, std::size_t i1,
-             std::size_t j0, std::size_t j1, const TileLayout& lay, float* c) {
+void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a, const float* lut_b,
+             const float* smul, std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1,
+             const TileLayout& lay, float* c) {
   constexpr std::size_t kKc = 256, kMc = Mr * (240 / Mr), kNc = Nr * (2048 / Nr);
   const std::size_t k = a.k;
   AlignedBuf<float> bp(kKc * kNc), ap(kKc * kMc);
@@ -105,10 +103,12 @@ void blocked(Kern kern, const Operand& a, const Operand& b, const float* lut_a,
     for (std::size_t pc = 0; pc < k; pc += kKc) {
       const std::size_t kc = std::min(kKc, k - pc);
       const bool first = pc == 0;
-      pack_panels<Nr>(b, jc, nc, pc, kc, smul, bp.get(), [lut_b](std::uint32_t x, float s) { return lut_b[x] * s; });
+      pack_panels<Nr>(b, jc, nc, pc, kc, smul, bp.get(),
+                      [lut_b](std::uint32_t x, float s) { return lut_b[x] * s; });
       for (std::size_t ic = i0; ic < i1; ic += kMc) {
         const std::size_t mc = std::min(kMc, i1 - ic);
-        pack_panels<Mr>(a, ic, mc, pc, kc, smul, ap.get(), [lut_a](std::uint32_t x, float s) { return lut_a[x] * s; });
+        pack_panels<Mr>(a, ic, mc, pc, kc, smul, ap.get(),
+                        [lut_a](std::uint32_t x, float s) { return lut_a[x] * s; });
         for (std::size_t jr = 0; jr < nc; jr += Nr) {
           const float* bpp = bp.get() + (jr / Nr) * kc * Nr;
           for (std::size_t ir = 0; ir < mc; ir += Mr)  // whole tiles: padding is computed too
@@ -150,7 +150,8 @@ void gemm_f32_seq(const Operand& a, const Operand& b, const float* lut_a, const 
       run<kMr2, kNr2>(tile_avx2, a, b, lut_a, lut_b, smul, m, n, threads, c);
       return;
     case GemmIsa::kScalar:
-    case GemmIsa::kAuto: break;
+    case GemmIsa::kAuto:
+      break;
   }
   run<4, 8>(tile_scalar<4, 8>, a, b, lut_a, lut_b, smul, m, n, threads, c);
 }

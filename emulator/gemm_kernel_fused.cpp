@@ -73,7 +73,8 @@ void tile_scalar(const FusedParams& fp, const std::int32_t* const* as,
         std::int64_t e = kNoAlign;
         const bool a_in = st.ak != 0;
         if (a_in) {
-          const int top = 63 - std::countl_zero(static_cast<std::uint64_t>(std::abs(st.ak))) + st.ae;
+          const int top =
+              63 - std::countl_zero(static_cast<std::uint64_t>(std::abs(st.ak))) + st.ae;
           e = std::max(top, fp.acc_emin);
         }
         for (std::size_t kp = g.start; kp < g.start + g.len; ++kp)
@@ -130,8 +131,9 @@ void tile_scalar(const FusedParams& fp, const std::int32_t* const* as,
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 // x * 2^xe cut toward zero to a multiple of 2^q, in units of 2^q.
-__attribute__((target("avx512f,avx512cd,avx512dq"), always_inline)) inline __m512i cut8(
-    __m512i x, __m512i xe, __m512i q) {
+__attribute__((target("avx512f,avx512cd,avx512dq"), always_inline)) inline __m512i cut8(__m512i x,
+                                                                                        __m512i xe,
+                                                                                        __m512i q) {
   const __m512i mag = _mm512_abs_epi64(x);
   const __m512i t = _mm512_or_si512(_mm512_sllv_epi64(mag, _mm512_sub_epi64(xe, q)),
                                     _mm512_srlv_epi64(mag, _mm512_sub_epi64(q, xe)));
@@ -180,8 +182,8 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
       e[r] = _mm512_mask_max_epi64(none, a_in, top, emin);
     }
     for (std::size_t kp = k0; kp < k1; ++kp) {
-      const __m512i bl = _mm512_cvtepi32_epi64(_mm256_load_si256(
-          reinterpret_cast<const __m256i*>(bal + kp * kL)));
+      const __m512i bl =
+          _mm512_cvtepi32_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(bal + kp * kL)));
       for (std::size_t r = 0; r < kMr; ++r)
         e[r] = _mm512_max_epi64(e[r], _mm512_add_epi64(bl, _mm512_set1_epi64(aal[r][kp])));
     }
@@ -190,10 +192,10 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
       s[r] = cut8(ak[r], aexp[r], e[r]);
     }
     for (std::size_t kp = k0; kp < k1; ++kp) {
-      const __m512i bsv = _mm512_cvtepi32_epi64(
-          _mm256_load_si256(reinterpret_cast<const __m256i*>(bs + kp * kL)));
-      const __m512i bev = _mm512_cvtepi32_epi64(
-          _mm256_load_si256(reinterpret_cast<const __m256i*>(be + kp * kL)));
+      const __m512i bsv =
+          _mm512_cvtepi32_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(bs + kp * kL)));
+      const __m512i bev =
+          _mm512_cvtepi32_epi64(_mm256_load_si256(reinterpret_cast<const __m256i*>(be + kp * kL)));
       for (std::size_t r = 0; r < kMr; ++r) {
         const __m512i prod = _mm512_mul_epi32(bsv, _mm512_set1_epi64(as[r][kp]));
         const __m512i pe = _mm512_add_epi64(bev, _mm512_set1_epi64(ae[r][kp]));
@@ -211,21 +213,21 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
       const __mmask8 over = static_cast<__mmask8>(
           _mm512_cmpgt_epi64_mask(top, emax) |
           (_mm512_cmpeq_epi64_mask(top, emax) & _mm512_cmpgt_epi64_mask(kept, maxsig)));
-      isbad[r] = static_cast<__mmask8>(
-          isbad[r] | (nz & (_mm512_cmpeq_epi64_mask(kept, zero) | over)));
-      ak[r] = _mm512_maskz_mov_epi64(nz, _mm512_mask_sub_epi64(kept, _mm512_movepi64_mask(s[r]),
-                                                               zero, kept));
+      isbad[r] =
+          static_cast<__mmask8>(isbad[r] | (nz & (_mm512_cmpeq_epi64_mask(kept, zero) | over)));
+      ak[r] = _mm512_maskz_mov_epi64(
+          nz, _mm512_mask_sub_epi64(kept, _mm512_movepi64_mask(s[r]), zero, kept));
       aexp[r] = _mm512_maskz_mov_epi64(nz, lsb);
       if (g.promote_after) {  // P = RNE_fp32(P + A): round to odd at 53 bits, then to fp32
         const __m512d a = _mm512_scalef_pd(_mm512_cvtepi64_pd(ak[r]), _mm512_cvtepi64_pd(aexp[r]));
         const __m512d sum = _mm512_add_pd(p[r], a);
         const __m512d bb = _mm512_sub_pd(sum, p[r]);
-        const __m512d err = _mm512_add_pd(_mm512_sub_pd(p[r], _mm512_sub_pd(sum, bb)),
-                                          _mm512_sub_pd(a, bb));
+        const __m512d err =
+            _mm512_add_pd(_mm512_sub_pd(p[r], _mm512_sub_pd(sum, bb)), _mm512_sub_pd(a, bb));
         const __m512i bits = _mm512_castpd_si512(sum);
-        const __mmask8 fix = static_cast<__mmask8>(
-            _mm512_cmpneq_pd_mask(err, _mm512_setzero_pd()) &
-            _mm512_testn_epi64_mask(bits, _mm512_set1_epi64(1)));
+        const __mmask8 fix =
+            static_cast<__mmask8>(_mm512_cmpneq_pd_mask(err, _mm512_setzero_pd()) &
+                                  _mm512_testn_epi64_mask(bits, _mm512_set1_epi64(1)));
         const __mmask8 away = static_cast<__mmask8>(
             ~(_mm512_movepi64_mask(_mm512_castpd_si512(err)) ^ _mm512_movepi64_mask(bits)));
         const __m512i one = _mm512_set1_epi64(1);
@@ -233,16 +235,17 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
                                                      static_cast<__mmask8>(~away), bits, one);
         const __m512d d = _mm512_castsi512_pd(_mm512_mask_mov_epi64(bits, fix, nudged));
         p[r] = _mm512_cvtps_pd(_mm512_cvtpd_ps(d));
-        isbad[r] = static_cast<__mmask8>(isbad[r] | _mm512_fpclass_pd_mask(p[r], 0x99));  // NaN, Inf
+        isbad[r] =
+            static_cast<__mmask8>(isbad[r] | _mm512_fpclass_pd_mask(p[r], 0x99));  // NaN, Inf
         ak[r] = zero;
         aexp[r] = zero;
       }
     }
   }
   for (std::size_t r = 0; r < kMr; ++r) {
-    const __m512d out = fp.promote ? p[r]
-                                   : _mm512_scalef_pd(_mm512_cvtepi64_pd(ak[r]),
-                                                      _mm512_cvtepi64_pd(aexp[r]));
+    const __m512d out =
+        fp.promote ? p[r]
+                   : _mm512_scalef_pd(_mm512_cvtepi64_pd(ak[r]), _mm512_cvtepi64_pd(aexp[r]));
     _mm512_storeu_pd(f + r * kL, out);
     for (std::size_t l = 0; l < kL; ++l) bad[r * kL + l] = (isbad[r] >> l) & 1;
   }
@@ -283,11 +286,12 @@ bool decode_fused(const MxMatrix& m, const OpTable& t, const std::vector<std::ui
 void gemm_fused(const FusedParams& fp, const FusedOperands& ops, std::size_t m, std::size_t n,
                 const std::vector<float>& c0, int threads, GemmIsa isa, double* f,
                 std::uint8_t* bad) {
-  const bool avx512 = resolve_isa(isa) == GemmIsa::kAvx512 &&
-                      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq");
+  const bool avx512 = resolve_isa(isa) == GemmIsa::kAvx512 && __builtin_cpu_supports("avx512cd") &&
+                      __builtin_cpu_supports("avx512dq");
   const std::size_t k = ops.k, np = (n + kL - 1) / kL, mp = (m + kMr - 1) / kMr;
   parallel_for(mp, threads, [&](std::size_t p0, std::size_t p1) {
-    std::vector<std::int32_t> pad_sig(k, 0), pad_ex(k, 0), pad_al(k, static_cast<std::int32_t>(kNoAlign));
+    std::vector<std::int32_t> pad_sig(k, 0), pad_ex(k, 0),
+        pad_al(k, static_cast<std::int32_t>(kNoAlign));
     alignas(64) double cbuf[kMr * kL], fbuf[kMr * kL];
     std::uint8_t bbuf[kMr * kL];
     for (std::size_t ip = p0; ip < p1; ++ip) {
@@ -302,7 +306,8 @@ void gemm_fused(const FusedParams& fp, const FusedOperands& ops, std::size_t m, 
         for (std::size_t r = 0; r < kMr; ++r)
           for (std::size_t l = 0; l < kL; ++l) {
             const std::size_t i = ip * kMr + r, j = jp * kL + l;
-            cbuf[r * kL + l] = !c0.empty() && i < m && j < n ? static_cast<double>(c0[i * n + j]) : 0.0;
+            cbuf[r * kL + l] =
+                !c0.empty() && i < m && j < n ? static_cast<double>(c0[i * n + j]) : 0.0;
           }
         const std::size_t off = jp * k * kL;
         (avx512 ? tile_avx512 : tile_scalar)(fp, as, ae, aal, ops.b_sig.data() + off,

@@ -5,11 +5,11 @@
 // K chunk, and adversarial data: cancellation to zero, wide scale spreads up to the E8M0
 // extremes, subnormal elements, NaN elements and NaN scales, fp32 overflow. Each case also
 // states which kernel it must take, so a dispatch that silently falls back fails.
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "emulator/gemm.hpp"
 #include "formats/codec.hpp"
@@ -33,14 +33,30 @@ MxMatrix operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t rows, st
   std::vector<std::uint8_t> scales(rows * nb);
   for (auto& s : scales) {
     switch (d) {
-      case Data::kSmall: s = static_cast<std::uint8_t>(114 + rng() % 6); break;
-      case Data::kNarrow: s = static_cast<std::uint8_t>(125 + rng() % 3); break;
-      case Data::kSpread: s = static_cast<std::uint8_t>(110 + rng() % 27); break;
-      case Data::kExtreme: s = rng() % 2 ? 0 : 254; break;
-      case Data::kSubnormal: s = static_cast<std::uint8_t>(rng() % 20); break;
-      case Data::kOverflow: s = static_cast<std::uint8_t>(242 + rng() % 5); break;
-      case Data::kSpecial: s = rng() % 64 == 0 ? 0xFF : static_cast<std::uint8_t>(120 + rng() % 8); break;
-      default: s = static_cast<std::uint8_t>(120 + rng() % 8); break;
+      case Data::kSmall:
+        s = static_cast<std::uint8_t>(114 + rng() % 6);
+        break;
+      case Data::kNarrow:
+        s = static_cast<std::uint8_t>(125 + rng() % 3);
+        break;
+      case Data::kSpread:
+        s = static_cast<std::uint8_t>(110 + rng() % 27);
+        break;
+      case Data::kExtreme:
+        s = rng() % 2 ? 0 : 254;
+        break;
+      case Data::kSubnormal:
+        s = static_cast<std::uint8_t>(rng() % 20);
+        break;
+      case Data::kOverflow:
+        s = static_cast<std::uint8_t>(242 + rng() % 5);
+        break;
+      case Data::kSpecial:
+        s = rng() % 64 == 0 ? 0xFF : static_cast<std::uint8_t>(120 + rng() % 8);
+        break;
+      default:
+        s = static_cast<std::uint8_t>(120 + rng() % 8);
+        break;
     }
   }
   return make_operand(f, block, rows, k, std::move(codes), std::move(scales));
@@ -52,8 +68,10 @@ MxMatrix negated(const MxMatrix& a) {
   MxMatrix b = a;
   const std::uint32_t mask = a.elem.code_mask(), sign = mask ^ (mask >> 1);
   for (auto& c : b.codes) {
-    if (a.elem.is_float()) c ^= sign;
-    else c = (0u - c) & mask;
+    if (a.elem.is_float())
+      c ^= sign;
+    else
+      c = (0u - c) & mask;
   }
   return b;
 }
@@ -97,9 +115,8 @@ void check(const char* model, const MxMatrix& a, const MxMatrix& b, const std::v
   }
 }
 
-const Shape kShapes[] = {{1, 1, 1, 32},   {5, 7, 31, 32},   {13, 37, 70, 32},
-                         {29, 50, 300, 32}, {14, 33, 523, 32}, {9, 40, 100, 0},
-                         {12, 32, 96, 16}};
+const Shape kShapes[] = {{1, 1, 1, 32},     {5, 7, 31, 32},  {13, 37, 70, 32}, {29, 50, 300, 32},
+                         {14, 33, 523, 32}, {9, 40, 100, 0}, {12, 32, 96, 16}};
 
 TEST(GemmFast, Fp32SeqEqualsGeneric) {
   std::mt19937_64 rng(11);
@@ -230,8 +247,8 @@ TEST(GemmFast, FusedAdversarial) {
       const std::string fn(f.name_view());
       // Accumulator overflow and underflow go back to the generic path output by output.
       // Small values: subnormal accumulators of the narrow formats (fp16, bf16).
-      for (const Data d : {Data::kSpread, Data::kExtreme, Data::kSubnormal, Data::kOverflow,
-                           Data::kSmall}) {
+      for (const Data d :
+           {Data::kSpread, Data::kExtreme, Data::kSubnormal, Data::kOverflow, Data::kSmall}) {
         const MxMatrix a = operand(rng, f, s.m, s.k, s.block, d);
         const MxMatrix b = operand(rng, f, s.n, s.k, s.block, d);
         check(model, a, b, {}, "fused-int", fn + " data " + std::to_string(int(d)));
