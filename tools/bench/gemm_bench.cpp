@@ -74,8 +74,10 @@ void Shapes(benchmark::internal::Benchmark* b) {
     for (int t : {1, 2})
       for (int isa : {kAvx2, kAvx512}) b->Args({n, t, isa});
 }
-void SmallShapes(benchmark::internal::Benchmark* b) {
-  for (int t : {1, 2}) b->Args({256, t, kAvx512});
+void FusedShapes(benchmark::internal::Benchmark* b) {
+  for (int n : {256, 1024})
+    for (int t : {1, 2})
+      for (int isa : {kAvx2, kAvx512}) b->Args({n, t, isa});  // avx2: the scalar fused tile
 }
 
 BENCHMARK(BM_EigenSgemm)->Apply(EigenShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -84,9 +86,9 @@ BENCHMARK_CAPTURE(BM_MxGemm, fp32_seq, "fp32-seq")
 BENCHMARK_CAPTURE(BM_MxGemm, exact, "exact")
     ->Apply(Shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_MxGemm, h100_mma, "h100-mma")
-    ->Apply(SmallShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Apply(FusedShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_MxGemm, h100_wgmma, "h100-wgmma")
-    ->Apply(SmallShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Apply(FusedShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
