@@ -101,7 +101,7 @@ void check(const char* model, const MxMatrix& a, const MxMatrix& b, const std::v
     go.isa = isa;
     const std::string name = gemm_kernel_name(a, b, go);
     EXPECT_EQ(name.rfind(kernel, 0), 0u) << what << " " << model << ": took " << name;
-    for (const int th : {1, 2, 3}) {
+    for (const int th : {1, 3}) {  // 3: uneven parts
       go.threads = th;
       const auto got = gemm(a, b, c0, go);
       ASSERT_EQ(got.size(), ref.size());
@@ -115,8 +115,10 @@ void check(const char* model, const MxMatrix& a, const MxMatrix& b, const std::v
   }
 }
 
-const Shape kShapes[] = {{1, 1, 1, 32},     {5, 7, 31, 32},  {13, 37, 70, 32}, {29, 50, 300, 32},
-                         {14, 33, 523, 32}, {9, 40, 100, 0}, {12, 32, 96, 16}};
+// Edges smaller than every tile, K not a multiple of the block, K crossing 256 and 512 (the
+// K chunks), no scales, and a block of 16 with M > N (the threads split M).
+const Shape kShapes[] = {{1, 1, 1, 32},   {5, 7, 31, 32}, {13, 37, 70, 32},
+                         {14, 33, 523, 32}, {9, 40, 100, 0}, {40, 12, 96, 16}};
 
 TEST(GemmFast, Fp32SeqEqualsGeneric) {
   std::mt19937_64 rng(11);
@@ -223,7 +225,7 @@ const char* kFusedModels[] = {
 TEST(GemmFast, FusedEqualsGeneric) {
   std::mt19937_64 rng(14);
   for (const char* model : kFusedModels) {
-    for (const ElemFormat& f : {kE4M3, kE5M2, kE2M1, kInt8}) {
+    for (const ElemFormat& f : {kE4M3, kE5M2, kInt8}) {
       for (const Shape& s : {Shape{5, 7, 31, 32}, Shape{13, 37, 300, 32}, Shape{9, 17, 70, 0}}) {
         const std::string what = std::string(f.name_view()) + " " + std::to_string(s.m) + "x" +
                                  std::to_string(s.n) + "x" + std::to_string(s.k);
