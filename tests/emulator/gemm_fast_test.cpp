@@ -243,7 +243,7 @@ TEST(GemmFast, FusedEqualsGeneric) {
 
 TEST(GemmFast, FusedAdversarial) {
   std::mt19937_64 rng(15);
-  const Shape s{13, 37, 300, 32};
+  const Shape s{9, 19, 160, 32};  // crosses the promotion intervals (24, 32, 128)
   for (const char* model : kFusedModels) {
     for (const ElemFormat& f : {kE4M3, kE5M2}) {
       const std::string fn(f.name_view());
