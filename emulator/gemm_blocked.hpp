@@ -117,7 +117,9 @@ void split_output(std::size_t m, std::size_t n, std::size_t mr, std::size_t nr, 
 // Which instruction set a fast kernel runs on (kAuto: the best this CPU has).
 inline GemmIsa resolve_isa(GemmIsa want) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
+  static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                             __builtin_cpu_supports("avx512cd") &&
+                             __builtin_cpu_supports("avx512dq");
   switch (want) {
     case GemmIsa::kScalar:
       return GemmIsa::kScalar;

@@ -286,8 +286,7 @@ bool decode_fused(const MxMatrix& m, const OpTable& t, const std::vector<std::ui
 void gemm_fused(const FusedParams& fp, const FusedOperands& ops, std::size_t m, std::size_t n,
                 const std::vector<float>& c0, int threads, GemmIsa isa, double* f,
                 std::uint8_t* bad) {
-  const bool avx512 = resolve_isa(isa) == GemmIsa::kAvx512 && __builtin_cpu_supports("avx512cd") &&
-                      __builtin_cpu_supports("avx512dq");
+  const bool avx512 = resolve_isa(isa) == GemmIsa::kAvx512;
   const std::size_t k = ops.k, np = (n + kL - 1) / kL, mp = (m + kMr - 1) / kMr;
   parallel_for(mp, threads, [&](std::size_t p0, std::size_t p1) {
     std::vector<std::int32_t> pad_sig(k, 0), pad_ex(k, 0),
