@@ -159,7 +159,7 @@ TEST(GemmFast, ExactEqualsGeneric) {
 
 TEST(GemmFast, Adversarial) {
   std::mt19937_64 rng(13);
-  const Shape s{13, 37, 600, 32};
+  const Shape s{13, 37, 300, 32};
   for (const ElemFormat& f : {kE4M3, kE2M1, kInt8}) {
     const std::string fn(f.name_view());
     // Exact cancellation: zeros must be +0, in every model and kernel.
@@ -225,7 +225,7 @@ const char* kFusedModels[] = {
 TEST(GemmFast, FusedEqualsGeneric) {
   std::mt19937_64 rng(14);
   for (const char* model : kFusedModels) {
-    for (const ElemFormat& f : {kE4M3, kE5M2, kInt8}) {
+    for (const ElemFormat& f : {kE4M3, kInt8}) {  // e5m2: FusedAdversarial
       for (const Shape& s : {Shape{5, 7, 31, 32}, Shape{13, 37, 300, 32}, Shape{9, 17, 70, 0}}) {
         const std::string what = std::string(f.name_view()) + " " + std::to_string(s.m) + "x" +
                                  std::to_string(s.n) + "x" + std::to_string(s.k);
