@@ -1,8 +1,10 @@
 // GEMM of MX operands under an AccumModel: C = A * B (+ C0), A M x K, B K x N, both blocked
 // along K. Every output element is one dot() (emulator/dot.hpp) whatever the tiling or the
-// thread count, so results are bit-identical for any --threads. Fast kernels (AVX2/FMA) are
-// used only where they provably compute the model's value (see gemm.cpp) and are tested
-// equal to the generic path.
+// thread count, so results are bit-identical for any --threads. Fast kernels (fp32-seq:
+// gemm_kernel_f32.cpp, exact: gemm_kernel_exact.cpp, fused presets: gemm_kernel_fused.cpp;
+// AVX-512, AVX2 or scalar, chosen at run time) are used only where they provably compute the
+// model's value (gemm.cpp checks their preconditions) and are tested equal to the generic path
+// (tests/emulator/gemm_fast_test.cpp).
 #pragma once
 
 #include <cstddef>
