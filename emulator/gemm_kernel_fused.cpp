@@ -61,7 +61,8 @@ void tile_scalar(const FusedParams& fp, const std::int32_t* const* as,
     for (std::size_t l = 0; l < kL; ++l) {
       Lane st;
       const double cv = c[r * kL + l];
-      if (fp.c_first && cv != 0) {  // A starts as C (an fp32 value: 24-bit significand)
+      st.bad = !std::isfinite(cv);  // a NaN / Inf C: the generic path
+      if (fp.c_first && cv != 0 && !st.bad) {  // A starts as C (fp32: a 24-bit significand)
         int ex;
         const double m = std::frexp(cv, &ex);
         st.ak = static_cast<std::int64_t>(std::ldexp(m, 24));
@@ -155,12 +156,14 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
   __m512d p[kMr];
   __mmask8 isbad[kMr];
   for (std::size_t r = 0; r < kMr; ++r) {
+    isbad[r] = 0;
     alignas(64) std::int64_t k0[kL], e0[kL];
     for (std::size_t l = 0; l < kL; ++l) {
       k0[l] = 0;
       e0[l] = 0;
       const double cv = c[r * kL + l];
-      if (fp.c_first && cv != 0) {
+      if (!std::isfinite(cv)) isbad[r] = static_cast<__mmask8>(isbad[r] | (1u << l));
+      else if (fp.c_first && cv != 0) {
         int ex;
         const double m = std::frexp(cv, &ex);
         k0[l] = static_cast<std::int64_t>(std::ldexp(m, 24));
@@ -170,7 +173,6 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
     ak[r] = _mm512_load_si512(k0);
     aexp[r] = _mm512_load_si512(e0);
     p[r] = fp.c_promote ? _mm512_loadu_pd(c + r * kL) : _mm512_setzero_pd();
-    isbad[r] = 0;
   }
   for (const FusedGroup& g : fp.groups) {
     const std::size_t k0 = g.start, k1 = g.start + g.len;

@@ -255,6 +255,13 @@ TEST(GemmFast, FusedAdversarial) {
         const MxMatrix b = operand(rng, f, s.n, s.k, s.block, d);
         check(model, a, b, {}, "fused-int", fn + " data " + std::to_string(int(d)));
       }
+      // C with NaN / Inf (whatever the model's C entry): those outputs go to dot().
+      const MxMatrix an = operand(rng, f, s.m, s.k, s.block, Data::kNormal);
+      std::vector<float> c0(s.m * s.m, 0.5f);  // B = A: M x M
+      for (std::size_t t = 0; t < c0.size(); t += 7)
+        c0[t] = t % 3 ? std::numeric_limits<float>::infinity() * float(t % 2 ? 1 : -1)
+                      : std::numeric_limits<float>::quiet_NaN();
+      check(model, an, an, c0, "fused-int", fn + " C NaN/Inf");
       // NaN / Inf elements or NaN scales: the whole GEMM is generic.
       const MxMatrix a = operand(rng, f, s.m, s.k, s.block, Data::kSpecial);
       const MxMatrix b = operand(rng, f, s.n, s.k, s.block, Data::kSpecial);
