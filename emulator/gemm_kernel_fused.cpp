@@ -128,8 +128,10 @@ void tile_scalar(const FusedParams& fp, const std::int32_t* const* as,
 
 // GCC 12 warns about the _mm512_undefined_* placeholders inside its own AVX-512 intrinsics
 // (a false positive of -Wmaybe-uninitialized on the header code, not on ours).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 // x * 2^xe cut toward zero to a multiple of 2^q, in units of 2^q.
 __attribute__((target("avx512f,avx512cd,avx512dq"), always_inline)) inline __m512i cut8(__m512i x,
@@ -253,7 +255,9 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
   }
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 }  // namespace
 
