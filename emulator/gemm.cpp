@@ -156,8 +156,10 @@ void scaled_range(const MxMatrix& m, int threads, int* min_lsb, int* max_top) {
         hi[r] = std::max(hi[r], o.lsb + s + static_cast<int>(std::bit_width(o.sig)) - 1);
       }
   });
-  *min_lsb = *std::min_element(lo.begin(), lo.end());
-  *max_top = *std::max_element(hi.begin(), hi.end());
+  *min_lsb = kNone;  // rows may be 0
+  *max_top = -kNone;
+  for (const int x : lo) *min_lsb = std::min(*min_lsb, x);
+  for (const int x : hi) *max_top = std::max(*max_top, x);
 }
 
 bool fp32_fits(int lsb_a, int top_a, int lsb_b, int top_b) {

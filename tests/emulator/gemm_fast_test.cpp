@@ -137,6 +137,19 @@ TEST(GemmFast, Fp32SeqEqualsGeneric) {
   }
 }
 
+TEST(GemmFast, EmptyShapes) {
+  std::mt19937_64 rng(17);
+  for (const Shape& s : {Shape{0, 5, 40, 32}, Shape{5, 0, 40, 32}, Shape{0, 0, 40, 32}}) {
+    const MxMatrix a = operand(rng, kE4M3, s.m, s.k, s.block, Data::kExtreme);
+    const MxMatrix b = operand(rng, kE4M3, s.n, s.k, s.block, Data::kExtreme);
+    for (const char* model : {"fp32-seq", "exact", "h100-mma"}) {
+      GemmOptions go;
+      go.model = parse_accum_model(model);
+      EXPECT_EQ(gemm(a, b, {}, go).size(), 0u) << model;
+    }
+  }
+}
+
 TEST(GemmFast, ExactEqualsGeneric) {
   std::mt19937_64 rng(12);
   for (const ElemFormat& f : {kE4M3, kE2M1, kE3M2, kE2M3, kInt8}) {
