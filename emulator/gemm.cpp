@@ -1,7 +1,5 @@
 #include "emulator/gemm.hpp"
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -12,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "emulator/dot.hpp"
+#include "emulator/gemm_blocked.hpp"
 #include "emulator/quantize.hpp"
 #include "formats/codec.hpp"
 
@@ -81,235 +80,291 @@ bool is_fp32_seq(const AccumModel& m) {
          m.scale_order == ScaleOrder::kProduct;
 }
 
-// Scaled element values of an operand, with facts for the fast-path conditions.
-struct Dequant {
-  std::vector<double> v;  // rows * k
-  bool all_fp32 = true;   // every finite non-zero value is an fp32 number
-  int min_lsb = std::numeric_limits<int>::max();
-  int max_top = std::numeric_limits<int>::min();
+constexpr int kNone = std::numeric_limits<int>::max();
+
+// An element format's values (code -> double) and the bit range of its finite non-zero
+// values: each is a multiple of 2^min_lsb below 2^(max_top + 1).
+struct ElemFacts {
+  std::vector<double> lut;
+  std::vector<float> lutf;  // the same values in fp32
+  bool has_inf = false;
+  bool fp32_exact = true;  // every value is an fp32 number
+  int min_lsb = kNone, max_top = -kNone;
+  explicit ElemFacts(const ElemFormat& f) {
+    const OpTable t(f, std::nullopt);
+    lut.resize(std::size_t{1} << f.bits);
+    for (std::uint32_t c = 0; c < lut.size(); ++c) {
+      const OpElem o = t(c);
+      double v;
+      if (o.cls == NumClass::kNaN) {
+        v = std::numeric_limits<double>::quiet_NaN();
+      } else if (o.cls == NumClass::kInf) {
+        v = std::numeric_limits<double>::infinity();
+        has_inf = true;
+      } else {
+        v = std::ldexp(static_cast<double>(o.sig), o.lsb);
+        if (o.sig) {
+          min_lsb = std::min(min_lsb, int{o.lsb});
+          max_top = std::max(max_top, int{o.lsb} + static_cast<int>(std::bit_width(o.sig)) - 1);
+        }
+      }
+      lut[c] = o.neg ? -v : v;
+    }
+    lutf.resize(lut.size());
+    for (std::size_t c = 0; c < lut.size(); ++c) {
+      lutf[c] = static_cast<float>(lut[c]);
+      fp32_exact &= std::isnan(lut[c]) || static_cast<double>(lutf[c]) == lut[c];
+    }
+  }
 };
 
-Dequant dequant(const MxMatrix& m, const OpTable& t, int threads) {
-  Dequant d;
-  d.v.resize(m.rows * m.k);
+// The range of an operand's non-NaN scale exponents (0..0 without scales or when all are
+// NaN: NaN blocks decode to NaN whatever the bounds).
+struct ScaleFacts {
+  int min = 0, max = 0;
+  explicit ScaleFacts(const MxMatrix& m) {
+    if (m.block <= 0) return;
+    int lo = 255, hi = -1;
+    for (const std::uint8_t c : m.scales)
+      if (c != 0xFF) {
+        lo = std::min(lo, int{c});
+        hi = std::max(hi, int{c});
+      }
+    if (hi >= 0) {
+      min = lo - 127;
+      max = hi - 127;
+    }
+  }
+};
+
+// The exact bit range of the scaled finite non-zero values of an operand (a scan).
+void scaled_range(const MxMatrix& m, int threads, int* min_lsb, int* max_top) {
+  std::vector<int> lo(m.rows, kNone), hi(m.rows, -kNone);
+  const OpTable t(m.elem, std::nullopt);
   const std::size_t nb = m.blocks_per_row();
-  struct Part {
-    bool ok = true;
-    int min_lsb = std::numeric_limits<int>::max();
-    int max_top = std::numeric_limits<int>::min();
-  };
-  std::vector<Part> parts(m.rows);
   parallel_for(m.rows, threads, [&](std::size_t r0, std::size_t r1) {
-    for (std::size_t r = r0; r < r1; ++r) {
-      Part p;
+    for (std::size_t r = r0; r < r1; ++r)
       for (std::size_t kk = 0; kk < m.k; ++kk) {
         const OpElem o = t(m.codes[r * m.k + kk]);
+        if (o.cls != NumClass::kFinite || o.sig == 0) continue;
         int s = 0;
-        bool nan_s = false;
         if (m.block > 0) {
           s = scale_exp(m.scales[r * nb + kk / static_cast<std::size_t>(m.block)]);
-          nan_s = s == kNanScale;
+          if (s == kNanScale) continue;
         }
-        double x;
-        if (o.cls == NumClass::kNaN || nan_s) {
-          x = std::numeric_limits<double>::quiet_NaN();
-        } else if (o.cls == NumClass::kInf) {
-          x = o.neg ? -std::numeric_limits<double>::infinity()
-                    : std::numeric_limits<double>::infinity();
-        } else if (o.sig == 0) {
-          x = o.neg ? -0.0 : 0.0;
-        } else {
-          const int lsb = o.lsb + s;
-          const int top = 31 - std::countl_zero(o.sig) + lsb;
-          p.min_lsb = std::min(p.min_lsb, lsb);
-          p.max_top = std::max(p.max_top, top);
-          if (top > 127 || lsb < -149 || top - lsb >= 24) p.ok = false;
-          x = std::ldexp(static_cast<double>(o.sig), lsb);
-          if (o.neg) x = -x;
-        }
-        d.v[r * m.k + kk] = x;
+        lo[r] = std::min(lo[r], o.lsb + s);
+        hi[r] = std::max(hi[r], o.lsb + s + static_cast<int>(std::bit_width(o.sig)) - 1);
       }
-      parts[r] = p;
-    }
   });
-  for (const Part& p : parts) {
-    d.all_fp32 &= p.ok;
-    d.min_lsb = std::min(d.min_lsb, p.min_lsb);
-    d.max_top = std::max(d.max_top, p.max_top);
-  }
-  return d;
+  *min_lsb = kNone;  // rows may be 0
+  *max_top = -kNone;
+  for (const int x : lo) *min_lsb = std::min(*min_lsb, x);
+  for (const int x : hi) *max_top = std::max(*max_top, x);
 }
 
-enum class Kernel { kGeneric, kFmaF32, kF64Exact };
+bool fp32_fits(int lsb_a, int top_a, int lsb_b, int top_b) {
+  if (lsb_a == kNone || lsb_b == kNone) return true;  // no finite non-zero values
+  return top_a <= 127 && lsb_a >= -149 && top_b <= 127 && lsb_b >= -149 &&
+         lsb_a + lsb_b >= -149;
+}
 
-Kernel choose(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt, const Dequant* da,
-              const Dequant* db) {
-  if (!opt.allow_fast) return Kernel::kGeneric;
+enum class Kernel { kGeneric, kFmaF32, kExactBlocks, kFused };
+
+// The choice of kernel and what the kernel needs.
+struct Plan {
+  Kernel kernel = Kernel::kGeneric;
+  GemmIsa isa = GemmIsa::kScalar;
+  std::optional<ElemFacts> ea, eb;
+  ScaleFacts sa, sb;
+  std::vector<double> amul, bmul;  // exact: E8M0 code -> 2^(s - s_min)
+  gemm_detail::ExactParams exact;  // amul / bmul set where used (the plan moves)
+  int scale0 = 0;  // exact: the dot is (hi + lo) * 2^scale0
+};
+
+Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
+  Plan p{Kernel::kGeneric, gemm_detail::resolve_isa(opt.isa), std::nullopt, std::nullopt,
+         ScaleFacts(a), ScaleFacts(b), {}, {}, {}, 0};
   const AccumModel& m = opt.model;
-  if (!(m.kind == AccumKind::kExact || is_fp32_seq(m))) return Kernel::kGeneric;
-  if (a.elem.bits > 16 || b.elem.bits > 16) return Kernel::kGeneric;
-  if (!da || !db) return Kernel::kFmaF32;  // tentative: facts not computed yet
-  if (da->min_lsb == std::numeric_limits<int>::max() ||
-      db->min_lsb == std::numeric_limits<int>::max())
-    return Kernel::kGeneric;  // no finite non-zero values: nothing to gain
+  if (!opt.allow_fast || a.k == 0 || a.elem.bits > 16 || b.elem.bits > 16) return p;
   if (m.kind == AccumKind::kExact) {
-    // Every product is a multiple of 2^L and every partial sum is below K*maxA*maxB <
-    // 2^(53 + L): double FMAs then add exactly.
-    const int l = da->min_lsb + db->min_lsb;
-    const int k_bits = static_cast<int>(std::bit_width(a.k));
-    const int bound = da->max_top + 1 + db->max_top + 1 + k_bits;
-    return bound - l <= 53 ? Kernel::kF64Exact : Kernel::kGeneric;
-  }
-  // fp32-seq: fma(a, b, acc) is round_fp32(acc + exact a*b): the model's step, when a and b
-  // are fp32 numbers; products that are multiples of 2^-149 never round to zero, so the
-  // accumulator never becomes -0 (the model's zero sums are +0, as IEEE's x + -x).
-  if (da->all_fp32 && db->all_fp32 && da->min_lsb + db->min_lsb >= -149) return Kernel::kFmaF32;
-  return Kernel::kGeneric;
-}
-
-constexpr std::size_t kMr = 6, kNr = 16, kKc = 256;
-
-bool have_avx2_fma() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
-}
-
-// acc[6][16] = fma chain over k in order, for one 6 x 16 tile; ap: kc x 6, bp: kc x 16.
-__attribute__((target("avx2,fma"))) void tile_f32_avx2(const float* ap, const float* bp,
-                                                       std::size_t kc, float* acc) {
-  __m256 c[kMr][2];
-  for (std::size_t r = 0; r < kMr; ++r) {
-    c[r][0] = _mm256_loadu_ps(acc + r * kNr);
-    c[r][1] = _mm256_loadu_ps(acc + r * kNr + 8);
-  }
-  for (std::size_t p = 0; p < kc; ++p) {
-    const __m256 b0 = _mm256_loadu_ps(bp + p * kNr);
-    const __m256 b1 = _mm256_loadu_ps(bp + p * kNr + 8);
-    for (std::size_t r = 0; r < kMr; ++r) {
-      const __m256 a = _mm256_broadcast_ss(ap + p * kMr + r);
-      c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
-      c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
+    // gemm_kernel_exact.cpp states the bounds checked here.
+    p.ea.emplace(a.elem);
+    p.eb.emplace(b.elem);
+    const ElemFacts &ea = *p.ea, &eb = *p.eb;
+    if (ea.has_inf || eb.has_inf || ea.min_lsb == kNone || eb.min_lsb == kNone) return p;
+    const std::size_t blk = a.block > 0 ? static_cast<std::size_t>(a.block) : 32;
+    auto clog2 = [](std::size_t x) { return static_cast<int>(std::bit_width(x - 1)); };
+    const int prod_bits = (ea.max_top - ea.min_lsb + 1) + (eb.max_top - eb.min_lsb + 1);
+    const int spread = (p.sa.max - p.sa.min) + (p.sb.max - p.sb.min);
+    // Prescaled groups of as many whole blocks (up to a K chunk of 256) as the bound allows;
+    // else the block sums are scaled after.
+    std::size_t group = blk;
+    bool prescaled = prod_bits + spread + clog2(blk) <= 53;
+    if (prescaled)
+      while (group * 2 <= std::max(blk, gemm_detail::kExactChunk) &&
+             prod_bits + spread + clog2(group * 2) <= 53)
+        group *= 2;
+    if (!prescaled && prod_bits + clog2(blk) > 53) return p;
+    const int xbits = prod_bits + spread + clog2(group);
+    const std::size_t ngroups = (a.k + group - 1) / group;
+    const int ng_bits = static_cast<int>(std::bit_width(ngroups));
+    const int split_bits = 53 - ng_bits;  // B
+    const int u = ea.min_lsb + eb.min_lsb;
+    p.scale0 = p.sa.min + p.sb.min;
+    if (xbits > 51 + split_bits || xbits + 1 + ng_bits > 53 + split_bits ||
+        u + p.scale0 < -1000 || u + 53 + split_bits + p.scale0 > 1000)
+      return p;
+    p.exact.group = group;
+    p.exact.prescaled = prescaled;
+    p.exact.split = std::ldexp(1.5, 52 + split_bits + u);
+    for (const auto& [mul, base] : {std::pair{&p.amul, p.sa.min}, std::pair{&p.bmul, p.sb.min}}) {
+      mul->resize(256);
+      for (int c = 0; c < 256; ++c)
+        (*mul)[std::size_t(c)] = c == 0xFF ? std::numeric_limits<double>::quiet_NaN()
+                                           : std::ldexp(1.0, c - 127 - base);
     }
+    p.kernel = Kernel::kExactBlocks;
+    return p;
   }
-  for (std::size_t r = 0; r < kMr; ++r) {
-    _mm256_storeu_ps(acc + r * kNr, c[r][0]);
-    _mm256_storeu_ps(acc + r * kNr + 8, c[r][1]);
+  if (m.kind == AccumKind::kFused && !is_fp32_seq(m)) {
+    // gemm_kernel_fused.cpp: the presets' case (cut and steps toward zero, A joins, fp32
+    // promotion); the operands are checked for NaN / Inf when decoded.
+    const bool promote_ok = m.promote_every == 0 ||
+                            (m.promote == kFp32 && m.promote_round == Rounding::kNearestEven);
+    if (m.w >= 1 && m.w + 2 + static_cast<int>(std::bit_width(unsigned(m.k) + 1)) <= 62 &&
+        m.term_round == Rounding::kTowardZero && m.step_round == Rounding::kTowardZero &&
+        m.acc_joins && m.acc.is_float() && m.acc.man_bits <= 30 &&
+        m.scale_order == ScaleOrder::kProduct && promote_ok)
+      p.kernel = Kernel::kFused;
+    return p;
   }
-}
-
-void tile_f32_scalar(const float* ap, const float* bp, std::size_t kc, float* acc) {
-  for (std::size_t p = 0; p < kc; ++p)
-    for (std::size_t r = 0; r < kMr; ++r)
-      for (std::size_t j = 0; j < kNr; ++j)
-        acc[r * kNr + j] = std::fma(ap[p * kMr + r], bp[p * kNr + j], acc[r * kNr + j]);
-}
-
-constexpr std::size_t kMrD = 4, kNrD = 12;
-
-__attribute__((target("avx2,fma"))) void tile_f64_avx2(const double* ap, const double* bp,
-                                                       std::size_t kc, double* acc) {
-  __m256d c[kMrD][3];
-  for (std::size_t r = 0; r < kMrD; ++r)
-    for (std::size_t q = 0; q < 3; ++q) c[r][q] = _mm256_loadu_pd(acc + r * kNrD + 4 * q);
-  for (std::size_t p = 0; p < kc; ++p) {
-    const __m256d b0 = _mm256_loadu_pd(bp + p * kNrD);
-    const __m256d b1 = _mm256_loadu_pd(bp + p * kNrD + 4);
-    const __m256d b2 = _mm256_loadu_pd(bp + p * kNrD + 8);
-    for (std::size_t r = 0; r < kMrD; ++r) {
-      const __m256d a = _mm256_broadcast_sd(ap + p * kMrD + r);
-      c[r][0] = _mm256_fmadd_pd(a, b0, c[r][0]);
-      c[r][1] = _mm256_fmadd_pd(a, b1, c[r][1]);
-      c[r][2] = _mm256_fmadd_pd(a, b2, c[r][2]);
+  if (is_fp32_seq(m)) {
+    p.ea.emplace(a.elem);
+    p.eb.emplace(b.elem);
+    const ElemFacts &ea = *p.ea, &eb = *p.eb;
+    if (!ea.fp32_exact || !eb.fp32_exact) return p;
+    bool ok = ea.min_lsb == kNone || eb.min_lsb == kNone ||
+              fp32_fits(ea.min_lsb + p.sa.min, ea.max_top + p.sa.max, eb.min_lsb + p.sb.min,
+                        eb.max_top + p.sb.max);
+    if (!ok) {  // the bounds from the format were too wide: look at the values
+      int la, ta, lb, tb;
+      scaled_range(a, opt.threads, &la, &ta);
+      scaled_range(b, opt.threads, &lb, &tb);
+      ok = fp32_fits(la, ta, lb, tb);
     }
+    if (ok) p.kernel = Kernel::kFmaF32;
   }
-  for (std::size_t r = 0; r < kMrD; ++r)
-    for (std::size_t q = 0; q < 3; ++q) _mm256_storeu_pd(acc + r * kNrD + 4 * q, c[r][q]);
+  return p;
 }
 
-void tile_f64_scalar(const double* ap, const double* bp, std::size_t kc, double* acc) {
-  for (std::size_t p = 0; p < kc; ++p)
-    for (std::size_t r = 0; r < kMrD; ++r)
-      for (std::size_t j = 0; j < kNrD; ++j)
-        acc[r * kNrD + j] = std::fma(ap[p * kMrD + r], bp[p * kNrD + j], acc[r * kNrD + j]);
-}
-
-// The blocked FMA GEMM: sums[i*N + j] = fma chain over k = 0..K-1 in order (K-blocking
-// stores and reloads the exact accumulator, so the order is that of a plain loop).
-template <typename T, std::size_t Mr, std::size_t Nr, typename Tile>
-void fma_gemm(const std::vector<double>& a, const std::vector<double>& b, std::size_t m,
-              std::size_t n, std::size_t k, int threads, Tile tile, std::vector<T>& sums) {
-  const std::size_t np = (n + Nr - 1) / Nr, mp = (m + Mr - 1) / Mr;
-  std::vector<T> bpack(np * k * Nr, T(0));  // [panel][k][Nr]
-  parallel_for(np, threads, [&](std::size_t p0, std::size_t p1) {
-    for (std::size_t p = p0; p < p1; ++p)
-      for (std::size_t kk = 0; kk < k; ++kk)
-        for (std::size_t j = 0; j < Nr && p * Nr + j < n; ++j)
-          bpack[(p * k + kk) * Nr + j] = static_cast<T>(b[(p * Nr + j) * k + kk]);
-  });
-  sums.assign(m * n, T(0));
-  parallel_for(mp, threads, [&](std::size_t i0, std::size_t i1) {
-    std::vector<T> apack(k * Mr);
-    std::vector<T> acc((i1 - i0) * np * Mr * Nr, T(0));
-    for (std::size_t k0 = 0; k0 < k; k0 += kKc) {
-      const std::size_t kc = std::min(kKc, k - k0);
-      for (std::size_t ip = i0; ip < i1; ++ip) {
-        for (std::size_t kk = 0; kk < kc; ++kk)
-          for (std::size_t r = 0; r < Mr; ++r) {
-            const std::size_t i = ip * Mr + r;
-            apack[kk * Mr + r] = i < m ? static_cast<T>(a[i * k + k0 + kk]) : T(0);
-          }
-        for (std::size_t jp = 0; jp < np; ++jp)
-          tile(apack.data(), bpack.data() + (jp * k + k0) * Nr, kc,
-               acc.data() + ((ip - i0) * np + jp) * Mr * Nr);
-      }
-    }
-    for (std::size_t ip = i0; ip < i1; ++ip)
-      for (std::size_t jp = 0; jp < np; ++jp)
-        for (std::size_t r = 0; r < Mr; ++r)
-          for (std::size_t j = 0; j < Nr; ++j) {
-            const std::size_t i = ip * Mr + r, jj = jp * Nr + j;
-            if (i < m && jj < n) sums[i * n + jj] = acc[((ip - i0) * np + jp) * Mr * Nr + r * Nr + j];
-          }
-  });
+// F + C rounded to odd at 53 bits (rounds to any narrower format as the exact sum would);
+// +0 for an exact zero; NaN and Inf as IEEE addition.
+double finish_odd(double f, double c) {
+  if (std::isnan(f) || std::isnan(c) || (std::isinf(f) && std::isinf(c) && (f > 0) != (c > 0)))
+    return std::numeric_limits<double>::quiet_NaN();
+  if (std::isinf(f) || std::isinf(c)) return std::isinf(f) ? f : c;
+  const double s = f + c;
+  const double bb = s - f;
+  const double err = (f - (s - bb)) + (c - bb);
+  double d = s;
+  if (err != 0) {
+    int ex;
+    const double mm = std::frexp(std::fabs(s), &ex);
+    if ((static_cast<std::uint64_t>(std::ldexp(mm, 53)) & 1) == 0)
+      d = std::nextafter(s, err > 0 ? std::numeric_limits<double>::infinity()
+                                    : -std::numeric_limits<double>::infinity());
+  }
+  return d == 0 ? 0.0 : d;
 }
 
 // round_out(F + C) for an exact F (double); +0 for an exact zero.
 std::uint32_t finish(const AccumModel& m, double f, double c) {
-  double d;
-  if (std::isnan(f) || std::isnan(c) || (std::isinf(f) && std::isinf(c) && (f > 0) != (c > 0))) {
-    d = std::numeric_limits<double>::quiet_NaN();
-  } else if (std::isinf(f) || std::isinf(c)) {
-    d = std::isinf(f) ? f : c;
-  } else {
-    const double s = f + c;
-    const double bb = s - f;
-    const double err = (f - (s - bb)) + (c - bb);
-    d = s;
-    if (err != 0) {
-      int ex;
-      const double mm = std::frexp(std::fabs(s), &ex);
-      if ((static_cast<std::uint64_t>(std::ldexp(mm, 53)) & 1) == 0)
-        d = std::nextafter(s, err > 0 ? std::numeric_limits<double>::infinity()
-                                      : -std::numeric_limits<double>::infinity());
+  return encode(m.out, finish_odd(f, c), m.out_round);
+}
+
+void add_double(WideAcc& w, double d) {
+  if (d == 0) return;
+  int ex;
+  const double mm = std::frexp(std::fabs(d), &ex);
+  w.add(std::signbit(d), static_cast<std::uint64_t>(std::ldexp(mm, 53)), ex - 53);
+}
+
+// The step groups of a fused model in order (Engine::segment in dot.cpp, literally) and the
+// operands decoded in that order; false when an operand holds NaN / Inf / a NaN scale.
+bool prepare_fused(const MxMatrix& a, const MxMatrix& b, const AccumModel& m,
+                   gemm_detail::FusedParams* fp, gemm_detail::FusedOperands* ops) {
+  const std::size_t k = a.k, chunk = std::size_t(m.k) * std::size_t(m.split);
+  const std::size_t gran = std::size_t(m.gran), split = std::size_t(m.split);
+  const std::size_t seg = m.promote_every > 0 ? std::size_t(m.promote_every) : k;
+  fp->perm.clear();
+  fp->groups.clear();
+  for (std::size_t s0 = 0; s0 < k; s0 += seg) {
+    const std::size_t s1 = std::min(s0 + seg, k);
+    for (std::size_t c0 = s0; c0 < s1; c0 += chunk) {
+      const std::size_t c1 = std::min(c0 + chunk, s1);
+      for (std::size_t g = 0; g < split; ++g) {
+        const std::size_t start = fp->perm.size();
+        if (split == 1) {
+          for (std::size_t i = c0; i < c1; ++i) fp->perm.push_back(static_cast<std::uint32_t>(i));
+        } else {
+          for (std::size_t j = g; c0 + j * gran < c1; j += split)
+            for (std::size_t i = c0 + j * gran; i < std::min(c0 + (j + 1) * gran, c1); ++i)
+              fp->perm.push_back(static_cast<std::uint32_t>(i));
+        }
+        if (fp->perm.size() > start) fp->groups.push_back({start, fp->perm.size() - start, false});
+      }
     }
-    if (d == 0) d = 0.0;
+    if (m.promote_every > 0 && !fp->groups.empty()) fp->groups.back().promote_after = true;
   }
-  return encode(m.out, d, m.out_round);
+  fp->w = m.w;
+  fp->acc_man = m.acc.man_bits;
+  fp->acc_emin = m.acc.emin();
+  fp->acc_emax = m.acc.emax();
+  fp->acc_max_sig = (std::int64_t{1} << m.acc.man_bits) | m.acc.max_mantissa();
+  fp->promote = m.promote_every > 0;
+  fp->c_first = m.c_entry == CEntry::kFirst;
+  fp->c_promote = m.c_entry == CEntry::kPromote && fp->promote;
+  const OpTable ta(a.elem, m.conv), tb(b.elem, m.conv);
+  ops->k = k;
+  return gemm_detail::decode_fused(a, ta, fp->perm, 0, &ops->a_sig, &ops->a_exp, &ops->a_al) &&
+         gemm_detail::decode_fused(b, tb, fp->perm, 8, &ops->b_sig, &ops->b_exp, &ops->b_al);
+}
+
+// round_out(h + l + c) with one rounding: h, l finite or NaN (exact parts), c an fp32 value.
+std::uint32_t finish3(const AccumModel& m, double h, double l, double c) {
+  if (c == 0) return finish(m, h, l);
+  if (!std::isfinite(c) || std::isnan(h)) return finish(m, h + l, c);  // NaN / Inf decide
+  WideAcc w;
+  w.clear();
+  add_double(w, h);
+  add_double(w, l);
+  add_double(w, c);
+  bool neg, sticky;
+  U128 mag;
+  int e;
+  if (!w.extract(&neg, &mag, &e, &sticky)) return encode(m.out, 0.0, m.out_round);
+  return encode(m.out, to_odd_double(neg, mag, e, sticky), m.out_round);
 }
 
 }  // namespace
 
 const char* gemm_kernel_name(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
-  Kernel kk = choose(a, b, opt, nullptr, nullptr);
-  if (kk != Kernel::kGeneric) {
-    const std::optional<ElemFormat> none;
-    const OpTable ta(a.elem, none), tb(b.elem, none);
-    const Dequant da = dequant(a, ta, opt.threads), db = dequant(b, tb, opt.threads);
-    kk = choose(a, b, opt, &da, &db);
+  const Plan p = make_plan(a, b, opt);
+  if (p.kernel == Kernel::kFused) {
+    gemm_detail::FusedParams fp;
+    gemm_detail::FusedOperands ops;
+    if (!prepare_fused(a, b, opt.model, &fp, &ops)) return "generic";
+    return p.isa == GemmIsa::kAvx512 ? "fused-int/avx512" : "fused-int/scalar";
   }
-  switch (kk) {
-    case Kernel::kFmaF32: return "fma-f32";
-    case Kernel::kF64Exact: return "f64-exact";
+  static const char* const kNames[3][3] = {
+      {"fma-f32/scalar", "fma-f32/avx2", "fma-f32/avx512"},
+      {"exact-blocks/scalar", "exact-blocks/avx2", "exact-blocks/avx512"},
+      {"exact-prescaled/scalar", "exact-prescaled/avx2", "exact-prescaled/avx512"}};
+  const std::size_t isa = p.isa == GemmIsa::kAvx512 ? 2 : p.isa == GemmIsa::kAvx2 ? 1 : 0;
+  switch (p.kernel) {
+    case Kernel::kFmaF32: return kNames[0][isa];
+    case Kernel::kExactBlocks: return kNames[p.exact.prescaled ? 2 : 1][isa];
+    case Kernel::kFused:
     case Kernel::kGeneric: break;
   }
   return "generic";
@@ -330,73 +385,98 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
   std::vector<std::uint32_t> out(m * n);
   auto cval = [&](std::size_t i) { return c0.empty() ? 0.0 : static_cast<double>(c0[i]); };
 
-  Kernel kern = choose(a, b, opt, nullptr, nullptr);
-  if (kern != Kernel::kGeneric && k > 0) {
-    const std::optional<ElemFormat> none;
-    const OpTable ta(a.elem, none), tb(b.elem, none);
-    const Dequant da = dequant(a, ta, opt.threads), db = dequant(b, tb, opt.threads);
-    kern = choose(a, b, opt, &da, &db);
-    const bool fast_out = model.out == kFp32 && model.out_round.mode == Rounding::kNearestEven &&
-                          model.out_round.overflow == Overflow::kToNanOrInf && c0.empty();
-    const std::uint32_t nan_code = encode(kFp32, std::numeric_limits<double>::quiet_NaN(),
-                                          model.out_round);
-    if (kern == Kernel::kFmaF32) {
-      std::vector<float> sums;
-      if (have_avx2_fma())
-        fma_gemm<float, kMr, kNr>(da.v, db.v, m, n, k, opt.threads, tile_f32_avx2, sums);
+  const Plan plan = make_plan(a, b, opt);
+  // fp32 output, nearest-even, IEEE overflow, no C: the hardware conversion is round_out.
+  const bool fast_out = model.out == kFp32 && model.out_round.mode == Rounding::kNearestEven &&
+                        model.out_round.overflow == Overflow::kToNanOrInf && c0.empty();
+  const std::uint32_t nan_code =
+      encode(kFp32, std::numeric_limits<double>::quiet_NaN(), model.out_round);
+  if (plan.kernel == Kernel::kFmaF32) {
+    std::vector<float> smul(256);  // 2^s is an fp32 number (subnormal below 2^-126)
+    for (int c = 0; c < 256; ++c)
+      smul[std::size_t(c)] = c == 0xFF ? std::numeric_limits<float>::quiet_NaN()
+                                       : std::ldexp(1.0f, c - 127);
+    const gemm_detail::TileLayout lay = gemm_detail::f32_layout(plan.isa, m, n);
+    gemm_detail::AlignedBuf<float> sums(lay.size());  // every element is written
+    gemm_detail::gemm_f32_seq(gemm_detail::Operand(a), gemm_detail::Operand(b),
+                              plan.ea->lutf.data(), plan.eb->lutf.data(), smul.data(), m, n,
+                              opt.threads, plan.isa, sums.get());
+    lay.for_each(m, n, opt.threads, [&](std::size_t i, std::size_t j, std::size_t t) {
+      const float s = sums.get()[t];
+      if (fast_out)  // s is already the fp32 result: encode(fp32, s) is its bits
+        out[i * n + j] = std::isnan(s) ? nan_code : std::bit_cast<std::uint32_t>(s);
       else
-        fma_gemm<float, kMr, kNr>(da.v, db.v, m, n, k, opt.threads, tile_f32_scalar, sums);
-      parallel_for(m * n, opt.threads, [&](std::size_t i0, std::size_t i1) {
-        for (std::size_t i = i0; i < i1; ++i) {
-          const float s = sums[i];
-          if (fast_out)  // s is already the fp32 result: encode(fp32, s) is its bits
-            out[i] = std::isnan(s) ? nan_code : std::bit_cast<std::uint32_t>(s);
-          else
-            out[i] = finish(model, s, cval(i));
-        }
-      });
-      return out;
-    }
-    if (kern == Kernel::kF64Exact) {
-      std::vector<double> sums;
-      if (have_avx2_fma())
-        fma_gemm<double, kMrD, kNrD>(da.v, db.v, m, n, k, opt.threads, tile_f64_avx2, sums);
-      else
-        fma_gemm<double, kMrD, kNrD>(da.v, db.v, m, n, k, opt.threads, tile_f64_scalar, sums);
-      parallel_for(m * n, opt.threads, [&](std::size_t i0, std::size_t i1) {
-        for (std::size_t i = i0; i < i1; ++i) {
-          const double s = sums[i];
-          if (fast_out) {  // one RNE rounding of the exact sum (the hardware conversion)
-            const float f = static_cast<float>(s == 0 ? 0.0 : s);
-            out[i] = std::isnan(f) ? nan_code : std::bit_cast<std::uint32_t>(f);
-          } else {
-            out[i] = finish(model, s, cval(i));
-          }
-        }
-      });
-      return out;
-    }
+        out[i * n + j] = finish(model, s, cval(i * n + j));
+    });
+    return out;
+  }
+  if (plan.kernel == Kernel::kExactBlocks) {
+    const gemm_detail::TileLayout lay = gemm_detail::exact_layout(plan.isa, m, n);
+    gemm_detail::AlignedBuf<double> hi(lay.size()), lo(lay.size());  // all written
+    gemm_detail::ExactParams ep = plan.exact;
+    ep.amul = plan.amul.data();
+    ep.bmul = plan.bmul.data();
+    gemm_detail::gemm_exact_blocks(gemm_detail::Operand(a), gemm_detail::Operand(b),
+                                   plan.ea->lut.data(), plan.eb->lut.data(), ep, m, n,
+                                   opt.threads, plan.isa, hi.get(), lo.get());
+    const double scale = std::ldexp(1.0, plan.scale0);  // exact: the plan checked the range
+    lay.for_each(m, n, opt.threads, [&](std::size_t i, std::size_t j, std::size_t t) {
+      const double h = hi.get()[t] * scale, l = lo.get()[t] * scale;
+      if (fast_out) {  // h + l rounded to odd at 53 bits, then once to fp32 (RNE)
+        const float f = static_cast<float>(finish_odd(h, l));
+        out[i * n + j] = std::isnan(f) ? nan_code : std::bit_cast<std::uint32_t>(f);
+      } else {
+        out[i * n + j] = finish3(model, h, l, cval(i * n + j));
+      }
+    });
+    return out;
   }
 
   const OpTable ta(a.elem, model.kind == AccumKind::kFused ? model.conv : std::nullopt);
   const OpTable tb(b.elem, model.kind == AccumKind::kFused ? model.conv : std::nullopt);
   const std::size_t nb = a.blocks_per_row();
+  auto generic_dot = [&](std::size_t i, std::size_t j, DotScratch& scratch) {
+    DotArgs d;
+    d.a = a.codes.data() + i * k;
+    d.b = b.codes.data() + j * k;
+    if (a.block > 0) {
+      d.sa = a.scales.data() + i * nb;
+      d.sb = b.scales.data() + j * nb;
+    }
+    d.k = k;
+    d.block = a.block;
+    d.c = cval(i * n + j);
+    return dot(model, ta, tb, d, scratch);
+  };
+  if (plan.kernel == Kernel::kFused) {
+    gemm_detail::FusedParams fp;
+    gemm_detail::FusedOperands ops;
+    if (prepare_fused(a, b, model, &fp, &ops)) {
+      std::vector<double> f(m * n);
+      std::vector<std::uint8_t> bad(m * n);
+      gemm_detail::gemm_fused(fp, ops, m, n, c0, opt.threads, plan.isa, f.data(), bad.data());
+      parallel_for(m, opt.threads, [&](std::size_t i0, std::size_t i1) {
+        DotScratch scratch;
+        for (std::size_t i = i0; i < i1; ++i)
+          for (std::size_t j = 0; j < n; ++j) {
+            const std::size_t t = i * n + j;
+            if (bad[t]) {
+              out[t] = generic_dot(i, j, scratch);
+            } else if (fast_out) {  // F is a finite double: one RNE rounding to fp32
+              const float x = static_cast<float>(f[t] == 0 ? 0.0 : f[t]);
+              out[t] = std::bit_cast<std::uint32_t>(x);
+            } else {
+              out[t] = finish(model, f[t], model.c_entry == CEntry::kEnd ? cval(t) : 0.0);
+            }
+          }
+      });
+      return out;
+    }
+  }
   parallel_for(m, opt.threads, [&](std::size_t i0, std::size_t i1) {
     DotScratch scratch;
     for (std::size_t i = i0; i < i1; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        DotArgs d;
-        d.a = a.codes.data() + i * k;
-        d.b = b.codes.data() + j * k;
-        if (a.block > 0) {
-          d.sa = a.scales.data() + i * nb;
-          d.sb = b.scales.data() + j * nb;
-        }
-        d.k = k;
-        d.block = a.block;
-        d.c = cval(i * n + j);
-        out[i * n + j] = dot(model, ta, tb, d, scratch);
-      }
+      for (std::size_t j = 0; j < n; ++j) out[i * n + j] = generic_dot(i, j, scratch);
   });
   return out;
 }

@@ -1,8 +1,10 @@
 // GEMM of MX operands under an AccumModel: C = A * B (+ C0), A M x K, B K x N, both blocked
 // along K. Every output element is one dot() (emulator/dot.hpp) whatever the tiling or the
-// thread count, so results are bit-identical for any --threads. Fast kernels (AVX2/FMA) are
-// used only where they provably compute the model's value (see gemm.cpp) and are tested
-// equal to the generic path.
+// thread count, so results are bit-identical for any --threads. Fast kernels (fp32-seq:
+// gemm_kernel_f32.cpp, exact: gemm_kernel_exact.cpp, fused presets: gemm_kernel_fused.cpp;
+// AVX-512, AVX2 or scalar, chosen at run time) are used only where they provably compute the
+// model's value (gemm.cpp checks their preconditions) and are tested equal to the generic path
+// (tests/emulator/gemm_fast_test.cpp).
 #pragma once
 
 #include <cstddef>
@@ -37,10 +39,16 @@ MxMatrix quantize_operand(const Tensor& t, int k_axis, const BlockSpec& spec, in
 MxMatrix make_operand(const ElemFormat& elem, int block, std::size_t rows, std::size_t k,
                       std::vector<std::uint32_t> codes, std::vector<std::uint8_t> scales);
 
+// Instruction set of the fast kernels: kAuto picks the best the CPU has at run time
+// (AVX-512, else AVX2/FMA, else portable scalar code); the others cap it (tests, benchmarks).
+// Every choice gives the same bits.
+enum class GemmIsa : std::uint8_t { kAuto, kScalar, kAvx2, kAvx512 };
+
 struct GemmOptions {
   AccumModel model;
   int threads = 1;
   bool allow_fast = true;  // false: the generic path only (tests compare the two)
+  GemmIsa isa = GemmIsa::kAuto;
 };
 
 // Output codes in model.out, M x N row-major. a: M x K, b: N x K (B transposed), c0: M x N
@@ -48,7 +56,8 @@ struct GemmOptions {
 std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std::vector<float>& c0,
                                 const GemmOptions& opt);
 
-// Which kernel gemm() would use ("generic", "fma-f32", "f64-exact").
+// Which kernel gemm() would use: "generic", or a fast kernel and its instruction set
+// ("fma-f32/avx512", "exact-blocks/avx2", ...).
 const char* gemm_kernel_name(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt);
 
 }  // namespace mx
