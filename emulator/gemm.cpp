@@ -78,7 +78,7 @@ bool is_fp32_seq(const AccumModel& m) {
   return m.kind == AccumKind::kFused && m.k == 1 && m.split == 1 && m.w == 0 && !m.conv &&
          m.acc == kFp32 && m.step_round == Rounding::kNearestEven &&
          m.c_entry == CEntry::kEnd && m.promote_every == 0 &&
-         m.scale_order == ScaleOrder::kProduct;
+         m.scale_order == ScaleOrder::kProduct && !m.overflow_inf && !m.zero_positive;
 }
 
 // Scaled element values of an operand, with facts for the fast-path conditions.

@@ -47,6 +47,8 @@ mx_oracle::DotModel to_oracle(const AccumModel& m) {
   o.step = omode(m.step_round);
   o.conv = m.conv ? oname(*m.conv) : "";
   o.acc_joins = m.acc_joins;
+  o.overflow_inf = m.overflow_inf;
+  o.zero_positive = m.zero_positive;
   o.c_entry = m.c_entry == CEntry::kEnd     ? mx_oracle::DotModel::CEntry::kEnd
               : m.c_entry == CEntry::kFirst ? mx_oracle::DotModel::CEntry::kFirst
                                             : mx_oracle::DotModel::CEntry::kPromote;
@@ -110,6 +112,11 @@ const char* kModels[] = {
     "fused:k=4,w=inf,acc=fp16,round=nearest-away,scales=block",
     "fused:k=3,w=10,acc=bf16,round=odd,scales=block,promote=6,c=first",
     "pairwise:acc=bf16,round=toward-zero",
+    "h100-mma-bf16",
+    "fused:k=4,w=10,acc=e5m6ieee,round=toward-zero,ovf=inf,zero=pos,c=first",
+    "fused:k=8,split=2,gran=2,w=inf,acc=fp16,round=toward-negative,ovf=inf,promote=16,c=promote",
+    "fused:k=3,w=6,acc=e4m3,round=toward-positive,ovf=inf,join=0,zero=pos",
+    "fused:k=2,w=9,acc=e3m2,round=toward-zero,ovf=inf,scales=block",
     "exact:out=bf16,out-round=nearest-away",
     "fp32-seq:out=e4m3,out-round=toward-negative",
 };
@@ -125,13 +132,23 @@ TEST(AccumModel, ParsesPresetsAndRoundTrips) {
   EXPECT_EQ(mma.split, 2);
   EXPECT_EQ(mma.w, 25);
   EXPECT_EQ(parse_accum_model("h100-wgmma").acc.man_bits, 13);
+  const AccumModel bf = parse_accum_model("h100-mma-bf16");
+  EXPECT_TRUE(bf.overflow_inf);
+  EXPECT_TRUE(bf.zero_positive);
+  EXPECT_NE(to_string(bf).find("ovf=inf,zero=pos"), std::string::npos) << to_string(bf);
+  // IEEE range handling is the default and is not printed (older strings stay the same).
+  EXPECT_EQ(to_string(parse_accum_model("h100-mma-fp16:ovf=ieee,zero=sign")),
+            to_string(parse_accum_model("h100-mma-fp16")));
+  EXPECT_EQ(to_string(parse_accum_model("h100-mma-fp16:ovf=inf,zero=pos")), to_string(bf));
 }
 
 TEST(AccumModel, RejectsBadStrings) {
   for (const char* s : {"", "fast", "fused:k=0", "fused:w=0", "fused:w=-3", "fused:k=x",
                         "fused:acc=fp99", "fused:round=stochastic", "fused:k=16,promote=24",
                         "fused:bogus=1", "exact:k=2", "pairwise:w=3", "fused:c=promote",
-                        "fused:split=2,k=6,gran=4", "fused:acc=int8"}) {
+                        "fused:split=2,k=6,gran=4", "fused:acc=int8", "fused:ovf=1",
+                        "fused:zero=neg", "exact:ovf=inf", "pairwise:zero=pos",
+                        "h100-mma-bf16:ovf"}) {
     EXPECT_THROW(parse_accum_model(s), AccumModelError) << s;
   }
 }
@@ -257,6 +274,71 @@ TEST(DotOracle, RandomAndAdversarial) {
   }
 }
 
+// ovf=inf and zero=pos (bf16 mma.sync): adversarial cases that overflow the accumulator
+// (bf16 products beyond fp32, sums of finite products beyond it, toward-zero steps) and that
+// underflow to zero with a negative sign. Emulator = oracle on every case, and the options
+// change the result on some of them (so the comparison can fail).
+TEST(DotOracle, RangeOptionsOverflowAndUnderflow) {
+  std::mt19937_64 rng(11);
+  const ElemFormat bf16 = parse_elem_format("bf16");
+  auto code = [&](int e_field, bool neg) {
+    return (neg ? 0x8000u : 0u) | (static_cast<std::uint32_t>(e_field) << 7) |
+           static_cast<std::uint32_t>(rng() & 0x7f);
+  };
+  const char* models[] = {"h100-mma-fp16", "h100-mma-bf16", "h100-mma-fp16:ovf=inf",
+                          "h100-mma-fp16:zero=pos",
+                          "fused:k=4,w=inf,acc=fp32,round=toward-zero,ovf=inf,zero=pos,c=first",
+                          "fused:k=16,split=2,gran=2,w=25,acc=fp32,round=toward-negative,ovf=inf,"
+                          "zero=pos,promote=32,c=promote"};
+  int inf_changed = 0, zero_changed = 0, bad = 0;
+  for (int t = 0; t < 200 && bad < 5; ++t) {
+    const int kind = t % 4;
+    const std::size_t k = 16 + 16 * static_cast<std::size_t>(rng() % 3);
+    Case c{bf16, bf16, {}, {}, {}, {}, 0, 0.0f};
+    for (std::size_t i = 0; i < k; ++i) {
+      const bool on = rng() % 4 == 0 || i < 2;
+      if (!on) {
+        c.a.push_back(0);
+        c.b.push_back(0);
+        continue;
+      }
+      const bool neg = (rng() & 1) != 0;
+      if (kind == 0) {  // products near and beyond 2^128
+        c.a.push_back(code(190 + int(rng() % 64), neg));
+        c.b.push_back(code(190 + int(rng() % 10), false));
+      } else if (kind == 1) {  // finite products whose sum overflows fp32
+        c.a.push_back(code(253 + int(rng() % 2), neg && i % 3 == 2));
+        c.b.push_back(code(127, false));
+      } else if (kind == 2) {  // products far below fp32's subnormals: underflow to zero
+        c.a.push_back(code(1 + int(rng() % 12), neg));
+        c.b.push_back(code(1 + int(rng() % 12), false));
+      } else if (i < 2) {  // a cancelling pair that leads the alignment
+        c.a.push_back(i == 0 ? code(120, neg) : c.a[0] ^ 0x8000u);
+        c.b.push_back(i == 0 ? code(127, false) : c.b[0]);
+      } else {  // tiny products cut away next to it, or summing below fp32's subnormals
+        c.a.push_back(code(1 + int(rng() % 30), neg));
+        c.b.push_back(code(1 + int(rng() % 30), false));
+      }
+    }
+    if (rng() % 3 == 0) c.c = (rng() & 1 ? -1.0f : 1.0f) * std::ldexp(1.0f, int(rng() % 60) - 30);
+    std::uint32_t prev[std::size(models)];
+    for (std::size_t mi = 0; mi < std::size(models); ++mi) {
+      const AccumModel m = parse_accum_model(models[mi]);
+      const auto e = emu(m, c), o = orc(m, c);
+      prev[mi] = e;
+      if (e != o) {
+        ++bad;
+        ADD_FAILURE() << models[mi] << " case " << t << " kind " << kind << ": emu " << std::hex
+                      << e << " oracle " << o;
+      }
+    }
+    inf_changed += (prev[0] != prev[2]) && (prev[2] & 0x7fffffffu) == 0x7f800000u;
+    zero_changed += prev[0] == 0x80000000u && prev[3] == 0u;
+  }
+  EXPECT_GT(inf_changed, 20);
+  EXPECT_GT(zero_changed, 5);
+}
+
 TEST(DotOracle, CancellationToZeroIsPositiveZero) {
   const AccumModel m = parse_accum_model("exact");
   Case c{kE4M3, kE4M3, {0x40, 0xC0}, {0x38, 0x38}, {}, {}, 0, 0};
@@ -335,6 +417,20 @@ TEST(Gemm, RejectsKMismatch) {
   const MxMatrix b = random_operand(rng, kE4M3, 4, 32, 32, Gen::kNormal);
   GemmOptions go;
   EXPECT_THROW(gemm(a, b, {}, go), std::invalid_argument);
+}
+
+// The fast fp32 GEMM kernel is not taken for the range options (it follows IEEE).
+TEST(Gemm, RangeOptionsTakeTheGenericPath) {
+  std::mt19937_64 rng(5);
+  const MxMatrix a = random_operand(rng, kE4M3, 6, 32, 32, Gen::kOverflow);
+  const MxMatrix b = random_operand(rng, kE4M3, 6, 32, 32, Gen::kOverflow);
+  GemmOptions go;
+  go.model = parse_accum_model("fp32-seq");
+  go.threads = 1;
+  for (const char* s : {"fp32-seq:ovf=inf", "fp32-seq:zero=pos"}) {
+    go.model = parse_accum_model(s);
+    EXPECT_STREQ(gemm_kernel_name(a, b, go), "generic") << s;
+  }
 }
 
 }  // namespace
