@@ -40,8 +40,8 @@ std::optional<AccumModel> preset(std::string_view name) {
   }
   if (name == "h100-mma-bf16") {
     // mma.sync m16n8k16 bf16 -> fp32 on sm_90 (results/HARDWARE.md): the fp16 structure, but
-    // a product or step beyond fp32's range is Inf although the step rounds toward zero, and
-    // a step result of zero is +0 even when a negative sum underflowed.
+    // a step whose sum overflows fp32 is Inf although the step rounds toward zero, and a step
+    // result of zero is +0 even when a negative sum underflowed.
     AccumModel m = *preset("h100-mma-fp16");
     m.overflow_inf = true;
     m.zero_positive = true;

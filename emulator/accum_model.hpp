@@ -33,8 +33,8 @@
 //   4. A = round_acc(S) with step_round; S == 0 gives +0. (An underflow to zero keeps S's
 //      sign, as in IEEE 754, unless zero_positive: then every zero step result is +0.)
 //      NaN among A and the products gives NaN; Inf of one sign gives that Inf, of both
-//      signs NaN. With overflow_inf, a finite product of magnitude >= 2^(emax(acc) + 1)
-//      counts as an Inf of its sign here (before any cutting or summing).
+//      signs NaN. (Finite products are exact whatever their size: a step whose products
+//      lie beyond acc's range but whose sum does not returns the rounded sum.)
 // A starts as C when c_entry = first, else +0.
 // Promotion (promote_every = N > 0, a multiple of k*split): after every N indices, and
 // after the last, P = round_promote(P + A) and A restarts at +0; P starts as C when
@@ -88,7 +88,7 @@ struct AccumModel {
   ElemFormat acc = kFp32;
   Rounding step_round = Rounding::kNearestEven;
   // kFused range handling of the steps (defaults: IEEE 754).
-  bool overflow_inf = false;   // ovf=inf: overflow -> Inf in every mode; huge products -> Inf
+  bool overflow_inf = false;   // ovf=inf: a step's overflow is Inf in every rounding mode
   bool zero_positive = false;  // zero=pos: a zero step result is +0 (no -0 on underflow)
   // Where C enters, promotion, scales.
   CEntry c_entry = CEntry::kEnd;

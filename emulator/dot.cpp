@@ -149,17 +149,13 @@ class Engine {
   }
 
   Num step_ieee(const Num& a, const std::uint32_t* idx, std::size_t n) {
-    // Non-finite participants decide alone; with ovf=inf a product beyond the accumulator's
-    // exponent range is one of them.
+    // Non-finite participants decide alone.
     bool nan = a.cls == NumClass::kNaN, pinf = false, ninf = false;
     if (a.cls == NumClass::kInf) (a.neg ? ninf : pinf) = true;
-    const int emax = m_.acc.emax();
     for (std::size_t j = 0; j < n; ++j) {
       const Num& p = prod_[idx[j]];
       if (p.cls == NumClass::kNaN) nan = true;
       else if (p.cls == NumClass::kInf) (p.neg ? ninf : pinf) = true;
-      else if (m_.overflow_inf && p.sig != 0 && 63 - std::countl_zero(p.sig) + p.exp > emax)
-        (p.neg ? ninf : pinf) = true;
     }
     if (nan || (pinf && ninf)) return Num{0, 0, 0, NumClass::kNaN, false};
     if (pinf || ninf) return Num{0, 0, 0, NumClass::kInf, ninf};

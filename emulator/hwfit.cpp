@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <memory>
@@ -64,7 +65,18 @@ class Evaluator {
     return out;
   }
 
+  // Memoized: the stages repeat until nothing changes, so the last round re-asks the same.
   Score score(const AccumModel& m, const std::vector<Tile>& tiles, CFilter cf) {
+    std::uint64_t h = 1469598103934665603ull ^ static_cast<std::uint64_t>(cf);
+    for (const Tile& t : tiles) h = (h ^ (t.g * 1000003u + t.t)) * 1099511628211ull;
+    const std::string key = fmt::format("{:x}/{}", h, to_string(m));
+    const auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    return memo_[key] = compute(m, tiles, cf);
+  }
+
+ private:
+  Score compute(const AccumModel& m, const std::vector<Tile>& tiles, CFilter cf) {
     // Operand tables first (single-threaded): one per format and conversion.
     std::vector<std::pair<const OpTable*, const OpTable*>> tab(groups_.size());
     for (std::size_t gi = 0; gi < groups_.size(); ++gi)
@@ -103,7 +115,6 @@ class Evaluator {
     return {match.load(), total.load()};
   }
 
- private:
   const OpTable& table(const std::string& fmt_name, const std::optional<ElemFormat>& conv) {
     const std::string key =
         fmt_name + "/" + (conv ? std::string(conv->name_view()) : std::string("none"));
@@ -116,6 +127,7 @@ class Evaluator {
   std::vector<const ProbeGroup*> groups_;
   int threads_;
   std::map<std::string, std::unique_ptr<OpTable>> tables_;
+  std::map<std::string, Score> memo_;
 };
 
 // The canonical string's key=value pairs.

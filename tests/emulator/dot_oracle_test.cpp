@@ -291,7 +291,7 @@ TEST(DotOracle, RangeOptionsOverflowAndUnderflow) {
                           "fused:k=16,split=2,gran=2,w=25,acc=fp32,round=toward-negative,ovf=inf,"
                           "zero=pos,promote=32,c=promote"};
   int inf_changed = 0, zero_changed = 0, bad = 0;
-  for (int t = 0; t < 200 && bad < 5; ++t) {
+  for (int t = 0; t < 120 && bad < 5; ++t) {
     const int kind = t % 4;
     const std::size_t k = 16 + 16 * static_cast<std::size_t>(rng() % 3);
     Case c{bf16, bf16, {}, {}, {}, {}, 0, 0.0f};
@@ -417,6 +417,29 @@ TEST(Gemm, RejectsKMismatch) {
   const MxMatrix b = random_operand(rng, kE4M3, 4, 32, 32, Gen::kNormal);
   GemmOptions go;
   EXPECT_THROW(gemm(a, b, {}, go), std::invalid_argument);
+}
+
+// ovf=inf is about the step's sum: products beyond fp32's range whose sum is inside it give
+// the finite sum (as the H100 does), a sum beyond it Inf although the step rounds toward zero.
+TEST(DotOracle, RangeOptionsProductsStayExact) {
+  const ElemFormat bf16 = parse_elem_format("bf16");
+  const AccumModel m = parse_accum_model("h100-mma-bf16");
+  const AccumModel ieee = parse_accum_model("h100-mma-fp16");
+  // 1.5 * 2^127 * 2 - 1.25 * 2^127 * 2 = 2^126; 1.5 * 2^127 * 2 alone overflows.
+  const Case cancel{bf16, bf16, {0x7f40, 0xff20}, {0x4000, 0x4000}, {}, {}, 0, 0.0f};
+  const Case over{bf16, bf16, {0x7f40, 0x0000}, {0x4000, 0x4000}, {}, {}, 0, 0.0f};
+  EXPECT_EQ(emu(m, cancel), 0x7e800000u);
+  EXPECT_EQ(orc(m, cancel), 0x7e800000u);
+  EXPECT_EQ(emu(m, over), 0x7f800000u);
+  EXPECT_EQ(orc(m, over), 0x7f800000u);
+  EXPECT_EQ(emu(ieee, over), 0x7f7fffffu);  // IEEE toward zero: the largest finite value
+  EXPECT_EQ(orc(ieee, over), 0x7f7fffffu);
+  // A negative sum below fp32's subnormals: -0 under IEEE, +0 with zero=pos.
+  const Case tiny{bf16, bf16, {0x8080}, {0x0080}, {}, {}, 0, 0.0f};  // -2^-126 * 2^-126
+  EXPECT_EQ(emu(ieee, tiny), 0x80000000u);
+  EXPECT_EQ(orc(ieee, tiny), 0x80000000u);
+  EXPECT_EQ(emu(m, tiny), 0u);
+  EXPECT_EQ(orc(m, tiny), 0u);
 }
 
 // The fast fp32 GEMM kernel is not taken for the range options (it follows IEEE).

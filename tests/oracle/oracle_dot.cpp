@@ -225,16 +225,8 @@ class Model {
 
   V step_ieee(const V& a, const std::vector<std::size_t>& group) const {
     V nf = a.cls == V::kFin ? V{} : a;
-    for (std::size_t i : group) {
-      V p = prods_[i].v;
-      // ovf=inf: a product at or above 2^(emax(acc) + 1) enters as an Inf of its sign.
-      if (m_.overflow_inf && p.cls == V::kFin && p.v != 0 &&
-          abs_r(p.v) >= pow2(emax(acc_) + 1)) {
-        p.cls = V::kInf;
-        p.neg = p.v < 0;
-      }
-      if (p.cls != V::kFin) nf = add(nf, p);
-    }
+    for (std::size_t i : group)
+      if (prods_[i].v.cls != V::kFin) nf = add(nf, prods_[i].v);
     if (nf.cls != V::kFin) return nf;
     V s;
     if (m_.w == 0) {

@@ -23,8 +23,7 @@ struct DotModel {
   Mode step = Mode::kNearestEven;
   std::string conv;           // empty: none
   bool acc_joins = true;
-  bool overflow_inf = false;   // fused steps: an overflow is Inf in every mode; a product of
-                               // magnitude >= 2^(emax(acc) + 1) is an Inf of its sign
+  bool overflow_inf = false;   // fused steps: an overflow is Inf in every rounding mode
   bool zero_positive = false;  // fused steps: a zero result is +0
   CEntry c_entry = CEntry::kEnd;
   int promote_every = 0;
