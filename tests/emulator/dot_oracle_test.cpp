@@ -442,6 +442,44 @@ TEST(DotOracle, RangeOptionsProductsStayExact) {
   EXPECT_EQ(orc(m, tiny), 0u);
 }
 
+// h100-mma's operand conversion to fp16 cannot show in its outputs for e4m3 (e5m2 subnormals
+// are fp16's anyway): every e4m3 product is a multiple of 2^-18, and a product whose alignment
+// exponent the conversion moves (an e4m3 subnormal operand: -6 without it, -9..-7 with it)
+// is at most 2^2 * 2, so when it leads a step the cut lies at 2^(2 - 25) or below, under
+// every participant's last bit. Adversarial data (subnormals against 448, full step sums)
+// agree bit for bit; results/HARDWARE.md.
+TEST(DotOracle, Fp16ConversionUnobservableForE4m3Mma) {
+  std::mt19937_64 rng(17);
+  const AccumModel with = parse_accum_model("h100-mma");
+  const AccumModel without = parse_accum_model("h100-mma:conv=none");
+  // With a narrower alignment the same data does separate the two: the data can show it.
+  const AccumModel narrow_with = parse_accum_model("h100-mma:w=10");
+  const AccumModel narrow_without = parse_accum_model("h100-mma:w=10,conv=none");
+  int differ = 0, narrow_differ = 0, oracle_bad = 0;
+  for (int t = 0; t < 3000; ++t) {
+    Case c{kE4M3, kE4M3, {}, {}, {}, {}, 0, 0.0f};
+    for (int i = 0; i < 32; ++i) {
+      const std::uint32_t sign = (rng() & 1) ? 0x80u : 0u;
+      const int r = int(rng() % 4);
+      // subnormals, the largest values, and everything in between
+      auto u = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+      // Half the dots keep the other products below 1, so that a subnormal times 448 leads.
+      const std::uint32_t top = t % 2 ? 0x7fu : 0x38u;
+      const std::uint32_t a = r == 0 ? u(8) : r == 1 && t % 2 ? 0x70u + u(7) : u(top);
+      const std::uint32_t b = r == 0 ? 0x7eu : r == 1 ? u(8) : u(top);
+      c.a.push_back(sign | a);
+      c.b.push_back(b);
+    }
+    if (t % 3 == 0) c.c = std::ldexp(float(int(rng() % 2001) - 1000), int(rng() % 30) - 20);
+    differ += emu(with, c) != emu(without, c);
+    narrow_differ += emu(narrow_with, c) != emu(narrow_without, c);
+    if (t % 100 == 0) oracle_bad += emu(with, c) != orc(with, c);
+  }
+  EXPECT_EQ(differ, 0);
+  EXPECT_GT(narrow_differ, 10);
+  EXPECT_EQ(oracle_bad, 0);
+}
+
 // The fast fp32 GEMM kernel is not taken for the range options (it follows IEEE).
 TEST(Gemm, RangeOptionsTakeTheGenericPath) {
   std::mt19937_64 rng(5);
