@@ -391,7 +391,7 @@ FitResult fit_family(const Family& fam, int threads) {
   const Sel s_operand{{"single", "subnormal", "wide", "pair_gap"}, kAll, 0, CFilter::kAny};
   const std::string kshort = fmt::format("K = {}", fam.kmin);
 
-  for (int round = 1; round <= 3; ++round) {
+  for (int round = 1; round <= 4; ++round) {
     const std::string before = to_string(cur);
     res.stages.push_back(run_stage(ev, round, "precision", "pair_gap (" + kshort + ", C = 0)",
                                    kKeysPrecision, s_align,

@@ -2,22 +2,24 @@
 // (tools/hw/probe.py; results/HARDWARE.md, section "hwfit").
 //
 // The captures of one instruction / library call (groups sharing the `op` attribute) form a
-// family. Each family is fitted stage by stage, every stage reading the targeted probe kind
-// that pins its parameters, with the other parameters at their current values:
-//   1. alignment   pair_gap at the shortest K, C = 0: two products at a chosen exponent gap
-//                  -> W, term cut (truncation / nearest), step rounding, accumulator precision
-//   2. grouping    group_pos, every K, C = 0: one large product and tiny ones at random
-//                  indices -> products per step k, index grouping (split, gran), promotion
-//   3. addend      single, acc_mag, with_c (C != 0) -> where C enters, whether the
-//                  accumulator joins the alignment
-//   4. promotion   every kind of the groups longer than the promotion interval -> its rounding
-//   5. operands    single, subnormal, wide, pair_gap -> operand conversion, overflow and
-//                  zero-sign handling of the steps
-// The stages repeat until no parameter changes (a parameter fitted early on data that a later
-// one also touches is refitted). Then the model is checked on every kind of every group
-// (hwcheck); below 100 % a local search tries every one-parameter change; when that fails too,
-// the family is reported as outside the model space, naming the probe kinds left unexplained.
-// Parameters whose alternatives also reproduce every output are reported as undistinguished.
+// family. Each family is fitted stage by stage, every stage reading the targeted probe kinds
+// that pin its parameters, with the other parameters at their current values:
+//   precision  pair_gap at the shortest K, C = 0 (two products at chosen exponent gaps)
+//              -> accumulator precision, step rounding, step overflow (ovf)
+//   alignment  the same pairs -> W, term cut (truncation / nearest)
+//   grouping   group_pos (one large product, tiny ones at random indices), wide, normal,
+//              cancel; K <= max(4 * shortest, 128), C = 0 -> k, split, gran, promotion
+//   chain      the same kinds at every K (when longer captures exist) -> promotion interval
+//   addend     single, acc_mag, with_c, outputs with C != 0 -> where C enters (c), whether
+//              the accumulator joins the alignment (join)
+//   promotion  every kind of the captures longer than the interval -> promotion rounding
+//   operands   single, subnormal, wide, pair_gap -> operand conversion, ovf, zero sign
+// The stages repeat until no parameter changes, at most 4 rounds (a parameter fitted early
+// on data that a later one also shapes is refitted). Then the model is checked on every kind
+// of every group (hwcheck); below 100 % a local search tries one-parameter changes; when
+// that fails too, the family is reported as outside the model space, naming the probe kinds
+// left unexplained. Alternatives that also reproduce every output are reported as
+// undistinguished (one parameter at a time, plus ties of the stages).
 #pragma once
 
 #include <cstddef>
