@@ -1,6 +1,8 @@
 // hwfit: an accumulator model from probe data, stage by stage (emulator/hwfit.hpp).
 #include "emulator/hwfit.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -10,8 +12,6 @@
 #include <optional>
 #include <thread>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "emulator/dot.hpp"
 #include "formats/catalog.hpp"
@@ -168,7 +168,8 @@ std::string diff(const AccumModel& a, const AccumModel& b) {
   const auto pa = params_of(a), pb = params_of(b);
   std::string out;
   for (const auto& [k, v] : pb) {
-    const auto it = std::find_if(pa.begin(), pa.end(), [&](const auto& kv) { return kv.first == k; });
+    const auto it =
+        std::find_if(pa.begin(), pa.end(), [&](const auto& kv) { return kv.first == k; });
     if (it == pa.end() || it->second != v) out += (out.empty() ? "" : ",") + k + "=" + v;
   }
   return out;
@@ -299,11 +300,10 @@ std::vector<AccumModel> operand_candidates(const AccumModel& cur, const Family& 
   std::vector<std::optional<ElemFormat>> convs = {std::nullopt};
   for (const char* f : {"fp16", "bf16"}) {
     // A conversion to the operands' own format changes nothing: leave it out.
-    const bool same = std::all_of(fam.operand_formats.begin(), fam.operand_formats.end(),
-                                  [&](const std::string& o) {
-                                    return parse_elem_format(o).name_view() ==
-                                           parse_elem_format(f).name_view();
-                                  });
+    const bool same = std::all_of(
+        fam.operand_formats.begin(), fam.operand_formats.end(), [&](const std::string& o) {
+          return parse_elem_format(o).name_view() == parse_elem_format(f).name_view();
+        });
     if (!same) convs.push_back(parse_elem_format(f));
   }
   for (const auto& conv : convs)
@@ -350,10 +350,13 @@ FitStage run_stage(Evaluator& ev, int round, const std::string& name, const std:
     if (i == best) continue;
     const std::string d = describe(*scored[i].second, keys);
     if (d == st.chosen) continue;
-    if (scored[i].first.match == st.match) st.ties.push_back(d);
-    else rest.emplace_back(scored[i].first.match, d);
+    if (scored[i].first.match == st.match)
+      st.ties.push_back(d);
+    else
+      rest.emplace_back(scored[i].first.match, d);
   }
-  std::stable_sort(rest.begin(), rest.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::stable_sort(rest.begin(), rest.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
   for (const auto& [mt, d] : rest) {
     if (st.runners_up.size() >= 3) break;
     if (!st.runners_up.empty() && st.runners_up.back().match == mt) continue;
@@ -363,7 +366,9 @@ FitStage run_stage(Evaluator& ev, int round, const std::string& name, const std:
   return st;
 }
 
-std::string kind_list(const std::vector<std::string>& k) { return fmt::format("{}", fmt::join(k, ", ")); }
+std::string kind_list(const std::vector<std::string>& k) {
+  return fmt::format("{}", fmt::join(k, ", "));
+}
 
 FitResult fit_family(const Family& fam, int threads) {
   FitResult res;
@@ -398,24 +403,24 @@ FitResult fit_family(const Family& fam, int threads) {
                                    precision_candidates(cur, kMinMan, kMaxMan), &cur));
     res.stages.push_back(run_stage(ev, round, "alignment", "pair_gap (" + kshort + ", C = 0)",
                                    kKeysAlign, s_align, align_candidates(cur, kMinW, kMaxW), &cur));
-    res.stages.push_back(run_stage(
-        ev, round, "grouping",
-        fmt::format("group_pos, wide, normal, cancel (K <= {}, C = 0)", kgroup), kKeysGroup,
-        s_group, group_candidates(cur, std::min(fam.kmax, kgroup)), &cur));
+    res.stages.push_back(
+        run_stage(ev, round, "grouping",
+                  fmt::format("group_pos, wide, normal, cancel (K <= {}, C = 0)", kgroup),
+                  kKeysGroup, s_group, group_candidates(cur, std::min(fam.kmax, kgroup)), &cur));
     if (fam.kmax > kgroup)
       res.stages.push_back(run_stage(ev, round, "chain",
-                                     "group_pos, wide, normal, cancel (every K, C = 0)",
-                                     kKeysChain, s_chain, chain_candidates(cur, fam.kmax), &cur));
+                                     "group_pos, wide, normal, cancel (every K, C = 0)", kKeysChain,
+                                     s_chain, chain_candidates(cur, fam.kmax), &cur));
     res.stages.push_back(run_stage(ev, round, "addend", "single, acc_mag, with_c (C != 0)",
                                    kKeysAddend, s_addend, addend_candidates(cur), &cur));
     if (res.stages.back().total == 0)
       res.stages.back().note = "no output with C != 0: where C enters is not pinned (kept)";
     if (cur.promote_every > 0) {
       const Sel s_prom{{}, kAll, static_cast<std::size_t>(cur.promote_every), CFilter::kAny};
-      res.stages.push_back(run_stage(
-          ev, round, "promotion",
-          fmt::format("every kind, K > {} (the promotion interval)", cur.promote_every),
-          kKeysPromote, s_prom, promote_candidates(cur), &cur));
+      res.stages.push_back(
+          run_stage(ev, round, "promotion",
+                    fmt::format("every kind, K > {} (the promotion interval)", cur.promote_every),
+                    kKeysPromote, s_prom, promote_candidates(cur), &cur));
     }
     res.stages.push_back(run_stage(ev, round, "operands", "single, subnormal, wide, pair_gap",
                                    kKeysOperand, s_operand, operand_candidates(cur, fam), &cur));
@@ -506,7 +511,8 @@ FitResult fit_family(const Family& fam, int threads) {
   single_key(operand_candidates(cur, fam));
   single_key(precision_candidates(cur, std::max(kMinMan, cur.acc.man_bits - 1),
                                   std::min(kMaxMan, cur.acc.man_bits + 1)));
-  if (cur.w > 0) single_key(align_candidates(cur, std::max(kMinW, cur.w - 1), std::min(kMaxW, cur.w + 1)));
+  if (cur.w > 0)
+    single_key(align_candidates(cur, std::max(kMinW, cur.w - 1), std::min(kMaxW, cur.w + 1)));
   for (const AccumModel& m : alts) {
     const std::string d = diff(cur, m);
     if (d.empty() || std::find(res.undistinguished.begin(), res.undistinguished.end(), d) !=

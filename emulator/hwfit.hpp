@@ -39,18 +39,18 @@ struct FitCandidate {
 
 struct FitStage {
   int round = 0;
-  std::string name;    // alignment, grouping, addend, promotion, operands
-  std::string probe;   // what it reads, e.g. "pair_gap (K = 32, C = 0)"
-  std::string pins;    // the parameters it fits
-  std::string chosen;  // key=value,... of the winner
-  std::size_t match = 0, total = 0;  // the winner's agreement on the probe
+  std::string name;                      // precision, alignment, grouping, chain, addend, ...
+  std::string probe;                     // what it reads, e.g. "pair_gap (K = 32, C = 0)"
+  std::string pins;                      // the parameters it fits
+  std::string chosen;                    // key=value,... of the winner
+  std::size_t match = 0, total = 0;      // the winner's agreement on the probe
   std::vector<FitCandidate> runners_up;  // the next best distinct scores (up to 3)
   std::vector<std::string> ties;         // other candidates with the winner's score
   std::string note;                      // e.g. "no output with C != 0: not pinned"
 };
 
 struct FitResult {
-  std::string family;  // the groups' `op` attribute
+  std::string family;   // the groups' `op` attribute
   std::string formats;  // e.g. "e4m3 x e4m3, e4m3 x e5m2"
   std::vector<std::string> groups;
   bool ok = false;

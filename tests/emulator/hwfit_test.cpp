@@ -3,6 +3,10 @@
 // that model generated, rejects data from accumulators outside the space (stochastic
 // rounding, chunked pairwise sums) naming the probe kinds left unexplained, and fails cleanly
 // on bad input.
+#include "emulator/hwfit.hpp"
+
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -10,17 +14,14 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "emulator/accum_model.hpp"
 #include "emulator/dot.hpp"
 #include "emulator/hwcheck.hpp"
-#include "emulator/hwfit.hpp"
 #include "formats/catalog.hpp"
 #include "tests/cli/run_mxlab.hpp"
 
@@ -98,7 +99,8 @@ TEST_F(HwFitCapture, RecoversEachPreset) {
       if (fit.at(k) == v) continue;
       const std::string alt = k + "=" + v;
       bool listed = false;
-      for (const std::string& u : r.undistinguished) listed = listed || u.find(alt) != std::string::npos;
+      for (const std::string& u : r.undistinguished)
+        listed = listed || u.find(alt) != std::string::npos;
       EXPECT_TRUE(listed) << r.family << ": fitted " << k << "=" << fit.at(k) << ", preset " << alt
                           << " not reported as undistinguished";
     }
@@ -120,8 +122,10 @@ TEST_F(HwFitCapture, Bf16RangeOptionsFromTheProbes) {
       EXPECT_TRUE(r.model.zero_positive);
       EXPECT_TRUE(r.undistinguished.empty() ||
                   std::none_of(r.undistinguished.begin(), r.undistinguished.end(),
-                               [](const std::string& u) { return u.find("ovf=") != std::string::npos ||
-                                                                  u.find("zero=") != std::string::npos; }));
+                               [](const std::string& u) {
+                                 return u.find("ovf=") != std::string::npos ||
+                                        u.find("zero=") != std::string::npos;
+                               }));
     }
     if (r.family == "mma.sync.m16n8k16.f16.f32") {
       EXPECT_NE(std::find(r.undistinguished.begin(), r.undistinguished.end(), "ovf=inf"),
@@ -173,10 +177,10 @@ float cval(const ProbeGroup& g, std::size_t t, std::size_t r, std::size_t c) {
 TEST(HwFit, RecoversASyntheticModelInsideTheSpace) {
   const AccumModel truth = parse_accum_model(
       "fused:k=8,split=2,gran=1,w=20,terms=nearest-even,acc=e8m18ieee,round=nearest-even,c=end");
-  const ProbeFile pf = synthetic("mma_e5m2", [&](const ProbeGroup& g, std::size_t t,
-                                                 std::size_t r, std::size_t c) {
-    return run_dot(truth, g, t, r, c, 0, g.k, cval(g, t, r, c));
-  });
+  const ProbeFile pf =
+      synthetic("mma_e5m2", [&](const ProbeGroup& g, std::size_t t, std::size_t r, std::size_t c) {
+        return run_dot(truth, g, t, r, c, 0, g.k, cval(g, t, r, c));
+      });
   const auto fits = hwfit(pf, 2);
   ASSERT_EQ(fits.size(), 1u);
   EXPECT_TRUE(fits[0].ok) << fits[0].failure;
@@ -192,10 +196,10 @@ TEST(HwFit, RejectsStochasticRounding) {
   std::mt19937_64 rng(3);
   const AccumModel up = parse_accum_model("exact:out-round=toward-positive");
   const AccumModel down = parse_accum_model("exact:out-round=toward-negative");
-  const ProbeFile pf = synthetic("mma_fp16", [&](const ProbeGroup& g, std::size_t t,
-                                                 std::size_t r, std::size_t c) {
-    return run_dot(rng() & 1 ? up : down, g, t, r, c, 0, g.k, cval(g, t, r, c));
-  });
+  const ProbeFile pf =
+      synthetic("mma_fp16", [&](const ProbeGroup& g, std::size_t t, std::size_t r, std::size_t c) {
+        return run_dot(rng() & 1 ? up : down, g, t, r, c, 0, g.k, cval(g, t, r, c));
+      });
   const auto fits = hwfit(pf, 2);
   ASSERT_EQ(fits.size(), 1u);
   EXPECT_FALSE(fits[0].ok);
@@ -207,13 +211,13 @@ TEST(HwFit, RejectsStochasticRounding) {
 // chunk is outside the descriptor.
 TEST(HwFit, RejectsChunkedPairwise) {
   const AccumModel tree = parse_accum_model("pairwise:acc=fp32,round=nearest-even");
-  const ProbeFile pf = synthetic("mma_fp16", [&](const ProbeGroup& g, std::size_t t,
-                                                 std::size_t r, std::size_t c) {
-    float acc = cval(g, t, r, c);
-    for (std::size_t k0 = 0; k0 < g.k; k0 += 4)
-      acc += std::bit_cast<float>(run_dot(tree, g, t, r, c, k0, k0 + 4, 0.0));
-    return std::bit_cast<std::uint32_t>(acc);
-  });
+  const ProbeFile pf =
+      synthetic("mma_fp16", [&](const ProbeGroup& g, std::size_t t, std::size_t r, std::size_t c) {
+        float acc = cval(g, t, r, c);
+        for (std::size_t k0 = 0; k0 < g.k; k0 += 4)
+          acc += std::bit_cast<float>(run_dot(tree, g, t, r, c, k0, k0 + 4, 0.0));
+        return std::bit_cast<std::uint32_t>(acc);
+      });
   const auto fits = hwfit(pf, 2);
   ASSERT_EQ(fits.size(), 1u);
   EXPECT_FALSE(fits[0].ok) << to_string(fits[0].model);
@@ -225,9 +229,10 @@ TEST(HwFit, RejectsChunkedPairwise) {
 TEST(HwFitCli, DescriptorReportAndExpect) {
   const fs::path dir = test::fresh_test_dir("mxlab_hwfit");
   const fs::path report = dir / "fit.json";
-  const auto r = test::run_mxlab("hwfit --data " + kCapture + " --group mma_fp16 --threads 2 --report " +
-                                     report.string() + " --expect h100-mma-fp16",
-                                 "hwfit_ok");
+  const auto r =
+      test::run_mxlab("hwfit --data " + kCapture + " --group mma_fp16 --threads 2 --report " +
+                          report.string() + " --expect h100-mma-fp16",
+                      "hwfit_ok");
   ASSERT_EQ(r.status, 0) << r.err;
   std::ifstream in(report);
   const auto j = nlohmann::json::parse(in);
@@ -265,9 +270,8 @@ TEST(HwFitCli, BadInputFailsCleanly) {
   const AccumModel up = parse_accum_model("exact:out-round=toward-positive");
   const AccumModel down = parse_accum_model("exact:out-round=toward-negative");
   const fs::path outside = dir / "stochastic.h5";
-  write_probe(outside.string(),
-              synthetic("mma_fp16_k16", [&](const ProbeGroup& g, std::size_t t, std::size_t r,
-                                            std::size_t c) {
+  write_probe(outside.string(), synthetic("mma_fp16_k16", [&](const ProbeGroup& g, std::size_t t,
+                                                              std::size_t r, std::size_t c) {
                 return run_dot(rng() & 1 ? up : down, g, t, r, c, 0, g.k, cval(g, t, r, c));
               }));
   test::expect_clean_failure("hwfit --threads 2 --data " + outside.string() + rep, 1,

@@ -8,17 +8,17 @@
 // descriptor, the parameters the data cannot distinguish and the hwcheck agreement table.
 // Exits 1 with one error line when a family is outside the model space (naming the probe
 // kinds left unexplained) or when --expect MODEL does not reproduce the data as well.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "emulator/accum_model.hpp"
 #include "emulator/hwcheck.hpp"
@@ -44,7 +44,7 @@ nlohmann::json to_json(const FitResult& r) {
   j["descriptor"] = to_string(r.model);
   j["stages"] = nlohmann::json::array();
   for (const FitStage& s : r.stages) {
-    nlohmann::json js = {{"round", s.round}, {"stage", s.name},   {"probe", s.probe},
+    nlohmann::json js = {{"round", s.round}, {"stage", s.name},    {"probe", s.probe},
                          {"pins", s.pins},   {"chosen", s.chosen}, {"match", s.match},
                          {"total", s.total}, {"ties", s.ties},     {"note", s.note}};
     js["runners_up"] = nlohmann::json::array();
@@ -93,7 +93,8 @@ void print(const FitResult& r) {
 }
 
 int run_hwfit(const HwfitArgs& h) {
-  if (h.threads < 0) throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", h.threads));
+  if (h.threads < 0)
+    throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", h.threads));
   std::optional<AccumModel> expect;
   if (!h.expect.empty()) {
     try {
@@ -106,7 +107,8 @@ int run_hwfit(const HwfitArgs& h) {
   }
   if (!h.report.empty()) check_writable("--report", h.report);
   const ProbeFile pf = read_probe(h.data, h.groups);
-  const int threads = h.threads > 0 ? h.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads =
+      h.threads > 0 ? h.threads : static_cast<int>(std::thread::hardware_concurrency());
   const std::vector<FitResult> fits = hwfit(pf, threads);
   for (const FitResult& r : fits) print(r);
   for (const FitResult& r : fits)
@@ -122,10 +124,11 @@ int run_hwfit(const HwfitArgs& h) {
               t += a.total;
             }
       if (m != t)
-        throw std::runtime_error(fmt::format(
-            "--expect {}: {}/{} outputs of {} where the fitted {} reproduces all", h.expect, m, t,
-            r.family, to_string(r.model)));
-      std::printf("--expect %s: equivalent on %s (%zu/%zu)\n", h.expect.c_str(), r.family.c_str(), m, t);
+        throw std::runtime_error(
+            fmt::format("--expect {}: {}/{} outputs of {} where the fitted {} reproduces all",
+                        h.expect, m, t, r.family, to_string(r.model)));
+      std::printf("--expect %s: equivalent on %s (%zu/%zu)\n", h.expect.c_str(), r.family.c_str(),
+                  m, t);
     }
   }
   if (!h.report.empty()) {
@@ -152,10 +155,12 @@ void register_hwfit(CLI::App& app, std::vector<Command>& out) {
   CLI::App* sub = app.add_subcommand(
       "hwfit", "identify the accumulator model of a hardware capture (tools/hw/probe.py)");
   sub->add_option("--data", h->data, "capture file (HDF5, layout mxlab-hwprobe-v1)")->required();
-  sub->add_option("--group", h->groups, "only capture groups whose name contains this (repeatable)");
+  sub->add_option("--group", h->groups,
+                  "only capture groups whose name contains this (repeatable)");
   sub->add_option("--report", h->report, "write the fit (stages, descriptor, agreement) as JSON");
-  sub->add_option("--expect", h->expect,
-                  "also check that this model reproduces every output the fit does (exit 1 if not)");
+  sub->add_option(
+      "--expect", h->expect,
+      "also check that this model reproduces every output the fit does (exit 1 if not)");
   sub->add_option("--threads", h->threads, "worker threads (default: all cores)");
   out.push_back({sub, [h] { return run_hwfit(*h); }});
 }
