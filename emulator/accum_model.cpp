@@ -38,6 +38,15 @@ std::optional<AccumModel> preset(std::string_view name) {
     m.c_entry = CEntry::kFirst;
     return m;
   }
+  if (name == "h100-mma-bf16") {
+    // mma.sync m16n8k16 bf16 -> fp32 on sm_90 (results/HARDWARE.md): the fp16 structure, but
+    // a step whose sum overflows fp32 is Inf although the step rounds toward zero, and a step
+    // result of zero is +0 even when a negative sum underflowed.
+    AccumModel m = *preset("h100-mma-fp16");
+    m.overflow_inf = true;
+    m.zero_positive = true;
+    return m;
+  }
   if (name == "exact") return AccumModel{};
   if (name == "fp32-seq" || name == "fused") {
     AccumModel m = fused_base();  // k = 1, exact step sum, fp32 RNE: a + p rounded once
@@ -118,7 +127,7 @@ bool parse_bool(std::string_view key, std::string_view v) {
 std::vector<std::string_view> accum_preset_names() {
   return {"exact",        "fp32-seq",        "fp32-pairwise",   "h100-mma",
           "h100-wgmma",   "h100-wgmma-fast", "h100-mma-fp8",    "h100-cublas-fp8",
-          "h100-cublas-fp8-fast", "h100-mma-fp16"};
+          "h100-cublas-fp8-fast", "h100-mma-fp16", "h100-mma-bf16"};
 }
 
 void validate(const AccumModel& m) {
@@ -146,6 +155,8 @@ void validate(const AccumModel& m) {
                      m.k * m.split));
   if (m.c_entry == CEntry::kPromote && m.promote_every == 0 && m.scale_order != ScaleOrder::kBlock)
     fail("c=promote needs promotion (promote=N or scales=block)");
+  if (m.kind != AccumKind::kFused && (m.overflow_inf || m.zero_positive))
+    fail("ovf and zero apply to fused models only");
   if (m.kind != AccumKind::kFused &&
       (m.c_entry != CEntry::kEnd || m.promote_every != 0 || m.scale_order != ScaleOrder::kProduct))
     fail("c, promote and scales apply to fused models only");
@@ -160,7 +171,7 @@ AccumModel parse_accum_model(std::string_view s) {
     throw AccumModelError(fmt::format(
         "--accum: unknown model '{}' (exact, fp32-seq, fp32-pairwise, fused:..., pairwise:..., "
         "h100-mma(-fp8), h100-wgmma (h100-cublas-fp8), h100-wgmma-fast (h100-cublas-fp8-fast), "
-        "h100-mma-fp16)",
+        "h100-mma-fp16, h100-mma-bf16)",
         head));
   AccumModel m = *base;
   if (colon != std::string_view::npos) {
@@ -189,6 +200,15 @@ AccumModel parse_accum_model(std::string_view s) {
         if (v == "none") m.conv.reset();
         else m.conv = parse_fmt(key, v);
       } else if (key == "join") m.acc_joins = parse_bool(key, v);
+      else if (key == "ovf") {
+        if (v == "ieee") m.overflow_inf = false;
+        else if (v == "inf") m.overflow_inf = true;
+        else throw AccumModelError(fmt::format("--accum: ovf={}: expected ieee or inf", v));
+      } else if (key == "zero") {
+        if (v == "sign") m.zero_positive = false;
+        else if (v == "pos") m.zero_positive = true;
+        else throw AccumModelError(fmt::format("--accum: zero={}: expected sign or pos", v));
+      }
       else if (key == "c") {
         if (v == "end") m.c_entry = CEntry::kEnd;
         else if (v == "first") m.c_entry = CEntry::kFirst;
@@ -225,12 +245,15 @@ std::string to_string(const AccumModel& m) {
                          rounding_name(m.step_round), out);
     case AccumKind::kFused: break;
   }
+  // ovf / zero appear only when not IEEE's, so that the strings of older files stay as they were.
+  const std::string range = std::string(m.overflow_inf ? "ovf=inf," : "") +
+                            (m.zero_positive ? "zero=pos," : "");
   return fmt::format(
-      "fused:k={},split={},gran={},w={},terms={},acc={},round={},conv={},join={},c={},"
+      "fused:k={},split={},gran={},w={},terms={},acc={},round={},conv={},join={},{}c={},"
       "promote={},promote-acc={},promote-round={},scales={},{}",
       m.k, m.split, m.gran, m.w == 0 ? std::string("inf") : std::to_string(m.w),
       rounding_name(m.term_round), m.acc.name_view(), rounding_name(m.step_round),
-      m.conv ? m.conv->name_view() : std::string_view("none"), m.acc_joins ? 1 : 0,
+      m.conv ? m.conv->name_view() : std::string_view("none"), m.acc_joins ? 1 : 0, range,
       m.c_entry == CEntry::kEnd ? "end" : (m.c_entry == CEntry::kFirst ? "first" : "promote"),
       m.promote_every, m.promote.name_view(), rounding_name(m.promote_round),
       m.scale_order == ScaleOrder::kProduct ? "product" : "block", out);

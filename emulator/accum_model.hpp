@@ -31,8 +31,10 @@
 //      term_round = nearest-even); w = 0 keeps it exact.
 //   3. S = exact sum of the cut participants (+ A exactly when it does not join).
 //   4. A = round_acc(S) with step_round; S == 0 gives +0. (An underflow to zero keeps S's
-//      sign, as in IEEE 754.) NaN among A and the products gives NaN; Inf of one sign gives
-//      that Inf, of both signs NaN.
+//      sign, as in IEEE 754, unless zero_positive: then every zero step result is +0.)
+//      NaN among A and the products gives NaN; Inf of one sign gives that Inf, of both
+//      signs NaN. (Finite products are exact whatever their size: a step whose products
+//      lie beyond acc's range but whose sum does not returns the rounded sum.)
 // A starts as C when c_entry = first, else +0.
 // Promotion (promote_every = N > 0, a multiple of k*split): after every N indices, and
 // after the last, P = round_promote(P + A) and A restarts at +0; P starts as C when
@@ -43,7 +45,10 @@
 // else A.
 // round_acc / round_promote: the format's rounding with an unbounded exponent, then IEEE
 // overflow (Inf where the format has it and the mode does not clamp, else NaN, else the
-// largest finite value). round_out: encode() with the output RoundSpec.
+// largest finite value). With overflow_inf, round_acc (the fused steps only) never clamps:
+// an overflow gives Inf (else NaN, else the largest finite value) in every rounding mode.
+// round_out: encode() with the output RoundSpec.
+// (overflow_inf and zero_positive model bf16 mma.sync on sm_90, results/HARDWARE.md.)
 #pragma once
 
 #include <cstdint>
@@ -82,6 +87,9 @@ struct AccumModel {
   // kFused / kPairwise step rounding.
   ElemFormat acc = kFp32;
   Rounding step_round = Rounding::kNearestEven;
+  // kFused range handling of the steps (defaults: IEEE 754).
+  bool overflow_inf = false;   // ovf=inf: a step's overflow is Inf in every rounding mode
+  bool zero_positive = false;  // zero=pos: a zero step result is +0 (no -0 on underflow)
   // Where C enters, promotion, scales.
   CEntry c_entry = CEntry::kEnd;
   int promote_every = 0;
@@ -98,7 +106,7 @@ struct AccumModel {
 //   | fused[:key=value,...] | pairwise[:key=value,...] | PRESET:key=value,...
 // Keys: k, split, gran, w (integer or inf), terms (toward-zero|nearest-even),
 // acc (element format), round (step rounding), conv (element format or none),
-// join (0|1), c (end|first|promote), promote (N), promote-acc (format),
+// join (0|1), ovf (ieee|inf), zero (sign|pos), c (end|first|promote), promote (N), promote-acc (format),
 // promote-round (rounding), scales (product|block), out (format), out-round (rounding).
 // Throws AccumModelError naming the culprit; validates (k >= 1, w >= 1 or inf, ...).
 AccumModel parse_accum_model(std::string_view s);

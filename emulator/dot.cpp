@@ -78,13 +78,13 @@ double sum2_odd(double x, double y) {
   return std::nextafter(s, err > 0 ? kInf : -kInf);
 }
 
-Num round_double(const ElemFormat& f, double d, Rounding mode) {
+Num round_double(const ElemFormat& f, double d, Rounding mode, bool overflow_inf = false) {
   if (d == 0) return Num{};  // an exactly-zero sum is +0
   bool neg;
   std::uint64_t mag;
   int e;
   split_double(d, &neg, &mag, &e);
-  return round_float(f, neg, mag, e, false, mode);
+  return round_float(f, neg, mag, e, false, mode, overflow_inf);
 }
 
 bool nonfinite_sum(const Num& x, const Num& y, Num* out) {
@@ -102,10 +102,11 @@ bool nonfinite_sum(const Num& x, const Num& y, Num* out) {
 }
 
 // round(fmt, x + y) with one rounding; +0 for an exactly-zero sum.
-Num add_round(const ElemFormat& f, Rounding mode, const Num& x, const Num& y) {
+Num add_round(const ElemFormat& f, Rounding mode, const Num& x, const Num& y,
+              bool overflow_inf = false) {
   Num r;
   if (nonfinite_sum(x, y, &r)) return r;
-  return round_double(f, sum2_odd(num_to_double(x), num_to_double(y)), mode);
+  return round_double(f, sum2_odd(num_to_double(x), num_to_double(y)), mode, overflow_inf);
 }
 
 std::uint32_t encode_out(const AccumModel& m, double d) { return encode(m.out, d, m.out_round); }
@@ -139,8 +140,15 @@ class Engine {
  public:
   Engine(const AccumModel& m, const Num* prod) : m_(m), prod_(prod) {}
 
-  // One fused step on accumulator A over the products prod_[idx[0..n)].
+  // One fused step on accumulator A over the products prod_[idx[0..n)]; zero=pos makes a
+  // zero result +0.
   Num step(const Num& a, const std::uint32_t* idx, std::size_t n) {
+    Num r = step_ieee(a, idx, n);
+    if (m_.zero_positive && r.is_zero()) r.neg = false;
+    return r;
+  }
+
+  Num step_ieee(const Num& a, const std::uint32_t* idx, std::size_t n) {
     // Non-finite participants decide alone.
     bool nan = a.cls == NumClass::kNaN, pinf = false, ninf = false;
     if (a.cls == NumClass::kInf) (a.neg ? ninf : pinf) = true;
@@ -163,7 +171,8 @@ class Engine {
       any = true;
       e_max = std::max(e_max, p.align);
     }
-    if (!any) return a.is_zero() ? Num{} : add_round(m_.acc, m_.step_round, a, Num{});
+    if (!any)
+      return a.is_zero() ? Num{} : add_round(m_.acc, m_.step_round, a, Num{}, m_.overflow_inf);
     const int q = e_max - m_.w;
     I128 s = 0;
     if (a_in) s += cut(a, q);
@@ -182,7 +191,8 @@ class Engine {
     }
     if (s == 0) return Num{};
     const bool neg = s < 0;
-    return round_float(m_.acc, neg, neg ? U128(-s) : U128(s), q, false, m_.step_round);
+    return round_float(m_.acc, neg, neg ? U128(-s) : U128(s), q, false, m_.step_round,
+                       m_.overflow_inf);
   }
 
   Num pairwise(std::size_t lo, std::size_t hi) {
@@ -248,8 +258,9 @@ class Engine {
       ++count;
     }
     if (count == 0) return Num{};
-    if (count == 1) return add_round(m_.acc, m_.step_round, *nz[0], Num{});
-    if (count == 2) return add_round(m_.acc, m_.step_round, *nz[0], *nz[1]);
+    if (count == 1) return add_round(m_.acc, m_.step_round, *nz[0], Num{}, m_.overflow_inf);
+    if (count == 2)
+      return add_round(m_.acc, m_.step_round, *nz[0], *nz[1], m_.overflow_inf);
     wide_.clear();
     if (!a.is_zero()) wide_.add(a.neg, a.sig, a.exp);
     for (std::size_t j = 0; j < n; ++j) {
@@ -264,7 +275,7 @@ class Engine {
     U128 mag;
     int e;
     if (!wide_.extract(&neg, &mag, &e, &sticky)) return Num{};
-    return round_float(m_.acc, neg, mag, e, sticky, m_.step_round);
+    return round_float(m_.acc, neg, mag, e, sticky, m_.step_round, m_.overflow_inf);
   }
 
   const AccumModel& m_;
@@ -316,7 +327,8 @@ OpElem OpTable::compute(std::uint32_t code) const {
 
 // ---- rounding ---------------------------------------------------------------------------
 
-Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky, Rounding mode) {
+Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky, Rounding mode,
+                bool overflow_inf) {
   // Bring the magnitude under 2^61, folding what falls off into the sticky bit, then keep
   // the sticky as the lowest bit (round_up sees it below the half point: shift >= 2).
   const int n = bit_length(mag);
@@ -348,7 +360,7 @@ Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky, Rou
   const std::uint64_t max_sig = (std::uint64_t{1} << man) | f.max_mantissa();
   const int max_lsb = f.emax() - man;
   if (lsb > max_lsb || (lsb == max_lsb && kept > max_sig)) {
-    if (overflow_clamps(mode, neg) || (!f.has_inf() && !f.has_nan())) {
+    if ((overflow_clamps(mode, neg) && !overflow_inf) || (!f.has_inf() && !f.has_nan())) {
       r.sig = max_sig;
       r.exp = max_lsb;
     } else {

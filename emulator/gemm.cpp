@@ -77,7 +77,7 @@ bool is_fp32_seq(const AccumModel& m) {
   return m.kind == AccumKind::kFused && m.k == 1 && m.split == 1 && m.w == 0 && !m.conv &&
          m.acc == kFp32 && m.step_round == Rounding::kNearestEven &&
          m.c_entry == CEntry::kEnd && m.promote_every == 0 &&
-         m.scale_order == ScaleOrder::kProduct;
+         m.scale_order == ScaleOrder::kProduct && !m.overflow_inf && !m.zero_positive;
 }
 
 constexpr int kNone = std::numeric_limits<int>::max();
@@ -234,7 +234,8 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
     if (m.w >= 1 && m.w + 2 + static_cast<int>(std::bit_width(unsigned(m.k) + 1)) <= 62 &&
         m.term_round == Rounding::kTowardZero && m.step_round == Rounding::kTowardZero &&
         m.acc_joins && m.acc.is_float() && m.acc.man_bits <= 30 &&
-        m.scale_order == ScaleOrder::kProduct && promote_ok)
+        m.scale_order == ScaleOrder::kProduct && promote_ok && !m.overflow_inf &&
+        !m.zero_positive)  // the range options (ovf=inf, zero=pos) stay on the generic path
       p.kernel = Kernel::kFused;
     return p;
   }

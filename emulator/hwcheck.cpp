@@ -177,6 +177,59 @@ ProbeFile read_probe(const std::string& path, const std::vector<std::string>& fi
   return pf;
 }
 
+namespace {
+
+void put_str_attr(hid_t obj, const char* name, const std::string& v, const std::string& where) {
+  H5 type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.id, std::max<std::size_t>(1, v.size()));
+  H5 space(H5Screate(H5S_SCALAR), H5Sclose);
+  H5 a(H5Acreate2(obj, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const std::string buf = v.empty() ? std::string(1, '\0') : v;
+  if (!a || H5Awrite(a.id, type.id, buf.data()) < 0)
+    throw HwCheckError(fmt::format("{}: cannot write attribute '{}'", where, name));
+}
+
+template <typename T>
+void put_ds(hid_t grp, const char* name, hid_t ftype, hid_t mtype, const std::vector<T>& v,
+            std::vector<hsize_t> dims, const std::string& where) {
+  H5 space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  H5 d(H5Dcreate2(grp, name, ftype, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+  if (!d || (!v.empty() && H5Dwrite(d.id, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0))
+    throw HwCheckError(fmt::format("{}/{}: cannot write", where, name));
+}
+
+}  // namespace
+
+void write_probe(const std::string& path, const ProbeFile& pf) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const std::string tmp = path + ".tmp";
+  {
+    H5 f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!f) throw HwCheckError(fmt::format("{}: cannot create", path));
+    put_str_attr(f.id, "layout", pf.layout.empty() ? kHwProbeLayout : pf.layout, path);
+    put_str_attr(f.id, "provenance", pf.provenance, path);
+    for (const ProbeGroup& g : pf.groups) {
+      const std::string where = fmt::format("{}:/{}", path, g.name);
+      H5 grp(H5Gcreate2(f.id, g.name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      if (!grp) throw HwCheckError(fmt::format("{}: cannot create group", where));
+      std::string kinds;
+      for (const auto& k : g.kinds) kinds += k + "\n";
+      for (const auto& [nm, v] : {std::pair{"op", g.op}, std::pair{"format_a", g.format_a},
+                                  std::pair{"format_b", g.format_b}, std::pair{"note", g.note},
+                                  std::pair{"kinds", kinds}})
+        put_str_attr(grp.id, nm, v, where);
+      put_ds(grp.id, "a", H5T_STD_U32LE, H5T_NATIVE_UINT32, g.a, {g.t, g.m, g.k}, where);
+      put_ds(grp.id, "b", H5T_STD_U32LE, H5T_NATIVE_UINT32, g.b, {g.t, g.n, g.k}, where);
+      put_ds(grp.id, "c", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, g.c, {g.t, g.m, g.n}, where);
+      put_ds(grp.id, "d", H5T_STD_U32LE, H5T_NATIVE_UINT32, g.d, {g.t, g.m, g.n}, where);
+      put_ds(grp.id, "kind", H5T_STD_U8LE, H5T_NATIVE_UINT8, g.kind, {g.t}, where);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw HwCheckError(fmt::format("{}: cannot rename the temporary file: {}", path, ec.message()));
+}
+
 std::uint64_t ulp_distance(std::uint32_t x, std::uint32_t y) {
   const bool nx = (x & 0x7fffffffu) > 0x7f800000u, ny = (y & 0x7fffffffu) > 0x7f800000u;
   if (nx || ny) return nx && ny ? 0 : kNanMismatch;

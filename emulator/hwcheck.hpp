@@ -45,6 +45,11 @@ struct ProbeFile {
 // HwCheckError naming the file, group or key for a missing file, a wrong layout or shape.
 ProbeFile read_probe(const std::string& path, const std::vector<std::string>& filters = {});
 
+// Writes `pf` in the same layout (root attributes layout and provenance; per group the
+// datasets and attributes read_probe reads), under a temporary name renamed into place.
+// For synthetic captures (tests, hwfit's rejection checks). Throws HwCheckError naming path.
+void write_probe(const std::string& path, const ProbeFile& pf);
+
 // Agreement of a model with one data kind of one group.
 struct KindAgreement {
   std::string group, kind;

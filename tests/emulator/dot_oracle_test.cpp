@@ -47,6 +47,8 @@ mx_oracle::DotModel to_oracle(const AccumModel& m) {
   o.step = omode(m.step_round);
   o.conv = m.conv ? oname(*m.conv) : "";
   o.acc_joins = m.acc_joins;
+  o.overflow_inf = m.overflow_inf;
+  o.zero_positive = m.zero_positive;
   o.c_entry = m.c_entry == CEntry::kEnd     ? mx_oracle::DotModel::CEntry::kEnd
               : m.c_entry == CEntry::kFirst ? mx_oracle::DotModel::CEntry::kFirst
                                             : mx_oracle::DotModel::CEntry::kPromote;
@@ -110,6 +112,11 @@ const char* kModels[] = {
     "fused:k=4,w=inf,acc=fp16,round=nearest-away,scales=block",
     "fused:k=3,w=10,acc=bf16,round=odd,scales=block,promote=6,c=first",
     "pairwise:acc=bf16,round=toward-zero",
+    "h100-mma-bf16",
+    "fused:k=4,w=10,acc=e5m6ieee,round=toward-zero,ovf=inf,zero=pos,c=first",
+    "fused:k=8,split=2,gran=2,w=inf,acc=fp16,round=toward-negative,ovf=inf,promote=16,c=promote",
+    "fused:k=3,w=6,acc=e4m3,round=toward-positive,ovf=inf,join=0,zero=pos",
+    "fused:k=2,w=9,acc=e3m2,round=toward-zero,ovf=inf,scales=block",
     "exact:out=bf16,out-round=nearest-away",
     "fp32-seq:out=e4m3,out-round=toward-negative",
 };
@@ -125,13 +132,23 @@ TEST(AccumModel, ParsesPresetsAndRoundTrips) {
   EXPECT_EQ(mma.split, 2);
   EXPECT_EQ(mma.w, 25);
   EXPECT_EQ(parse_accum_model("h100-wgmma").acc.man_bits, 13);
+  const AccumModel bf = parse_accum_model("h100-mma-bf16");
+  EXPECT_TRUE(bf.overflow_inf);
+  EXPECT_TRUE(bf.zero_positive);
+  EXPECT_NE(to_string(bf).find("ovf=inf,zero=pos"), std::string::npos) << to_string(bf);
+  // IEEE range handling is the default and is not printed (older strings stay the same).
+  EXPECT_EQ(to_string(parse_accum_model("h100-mma-fp16:ovf=ieee,zero=sign")),
+            to_string(parse_accum_model("h100-mma-fp16")));
+  EXPECT_EQ(to_string(parse_accum_model("h100-mma-fp16:ovf=inf,zero=pos")), to_string(bf));
 }
 
 TEST(AccumModel, RejectsBadStrings) {
   for (const char* s : {"", "fast", "fused:k=0", "fused:w=0", "fused:w=-3", "fused:k=x",
                         "fused:acc=fp99", "fused:round=stochastic", "fused:k=16,promote=24",
                         "fused:bogus=1", "exact:k=2", "pairwise:w=3", "fused:c=promote",
-                        "fused:split=2,k=6,gran=4", "fused:acc=int8"}) {
+                        "fused:split=2,k=6,gran=4", "fused:acc=int8", "fused:ovf=1",
+                        "fused:zero=neg", "exact:ovf=inf", "pairwise:zero=pos",
+                        "h100-mma-bf16:ovf"}) {
     EXPECT_THROW(parse_accum_model(s), AccumModelError) << s;
   }
 }
@@ -257,6 +274,71 @@ TEST(DotOracle, RandomAndAdversarial) {
   }
 }
 
+// ovf=inf and zero=pos (bf16 mma.sync): adversarial cases that overflow the accumulator
+// (bf16 products beyond fp32, sums of finite products beyond it, toward-zero steps) and that
+// underflow to zero with a negative sign. Emulator = oracle on every case, and the options
+// change the result on some of them (so the comparison can fail).
+TEST(DotOracle, RangeOptionsOverflowAndUnderflow) {
+  std::mt19937_64 rng(11);
+  const ElemFormat bf16 = parse_elem_format("bf16");
+  auto code = [&](int e_field, bool neg) {
+    return (neg ? 0x8000u : 0u) | (static_cast<std::uint32_t>(e_field) << 7) |
+           static_cast<std::uint32_t>(rng() & 0x7f);
+  };
+  const char* models[] = {"h100-mma-fp16", "h100-mma-bf16", "h100-mma-fp16:ovf=inf",
+                          "h100-mma-fp16:zero=pos",
+                          "fused:k=4,w=inf,acc=fp32,round=toward-zero,ovf=inf,zero=pos,c=first",
+                          "fused:k=16,split=2,gran=2,w=25,acc=fp32,round=toward-negative,ovf=inf,"
+                          "zero=pos,promote=32,c=promote"};
+  int inf_changed = 0, zero_changed = 0, bad = 0;
+  for (int t = 0; t < 120 && bad < 5; ++t) {
+    const int kind = t % 4;
+    const std::size_t k = 16 + 16 * static_cast<std::size_t>(rng() % 3);
+    Case c{bf16, bf16, {}, {}, {}, {}, 0, 0.0f};
+    for (std::size_t i = 0; i < k; ++i) {
+      const bool on = rng() % 4 == 0 || i < 2;
+      if (!on) {
+        c.a.push_back(0);
+        c.b.push_back(0);
+        continue;
+      }
+      const bool neg = (rng() & 1) != 0;
+      if (kind == 0) {  // products near and beyond 2^128
+        c.a.push_back(code(190 + int(rng() % 64), neg));
+        c.b.push_back(code(190 + int(rng() % 10), false));
+      } else if (kind == 1) {  // finite products whose sum overflows fp32
+        c.a.push_back(code(253 + int(rng() % 2), neg && i % 3 == 2));
+        c.b.push_back(code(127, false));
+      } else if (kind == 2) {  // products far below fp32's subnormals: underflow to zero
+        c.a.push_back(code(1 + int(rng() % 12), neg));
+        c.b.push_back(code(1 + int(rng() % 12), false));
+      } else if (i < 2) {  // a cancelling pair that leads the alignment
+        c.a.push_back(i == 0 ? code(120, neg) : c.a[0] ^ 0x8000u);
+        c.b.push_back(i == 0 ? code(127, false) : c.b[0]);
+      } else {  // tiny products cut away next to it, or summing below fp32's subnormals
+        c.a.push_back(code(1 + int(rng() % 30), neg));
+        c.b.push_back(code(1 + int(rng() % 30), false));
+      }
+    }
+    if (rng() % 3 == 0) c.c = (rng() & 1 ? -1.0f : 1.0f) * std::ldexp(1.0f, int(rng() % 60) - 30);
+    std::uint32_t prev[std::size(models)];
+    for (std::size_t mi = 0; mi < std::size(models); ++mi) {
+      const AccumModel m = parse_accum_model(models[mi]);
+      const auto e = emu(m, c), o = orc(m, c);
+      prev[mi] = e;
+      if (e != o) {
+        ++bad;
+        ADD_FAILURE() << models[mi] << " case " << t << " kind " << kind << ": emu " << std::hex
+                      << e << " oracle " << o;
+      }
+    }
+    inf_changed += (prev[0] != prev[2]) && (prev[2] & 0x7fffffffu) == 0x7f800000u;
+    zero_changed += prev[0] == 0x80000000u && prev[3] == 0u;
+  }
+  EXPECT_GT(inf_changed, 20);
+  EXPECT_GT(zero_changed, 5);
+}
+
 TEST(DotOracle, CancellationToZeroIsPositiveZero) {
   const AccumModel m = parse_accum_model("exact");
   Case c{kE4M3, kE4M3, {0x40, 0xC0}, {0x38, 0x38}, {}, {}, 0, 0};
@@ -337,6 +419,86 @@ TEST(Gemm, RejectsKMismatch) {
   const MxMatrix b = random_operand(rng, kE4M3, 4, 32, 32, Gen::kNormal);
   GemmOptions go;
   EXPECT_THROW(gemm(a, b, {}, go), std::invalid_argument);
+}
+
+// ovf=inf is about the step's sum: products beyond fp32's range whose sum is inside it give
+// the finite sum (as the H100 does), a sum beyond it Inf although the step rounds toward zero.
+TEST(DotOracle, RangeOptionsProductsStayExact) {
+  const ElemFormat bf16 = parse_elem_format("bf16");
+  const AccumModel m = parse_accum_model("h100-mma-bf16");
+  const AccumModel ieee = parse_accum_model("h100-mma-fp16");
+  // 1.5 * 2^127 * 2 - 1.25 * 2^127 * 2 = 2^126; 1.5 * 2^127 * 2 alone overflows.
+  const Case cancel{bf16, bf16, {0x7f40, 0xff20}, {0x4000, 0x4000}, {}, {}, 0, 0.0f};
+  const Case over{bf16, bf16, {0x7f40, 0x0000}, {0x4000, 0x4000}, {}, {}, 0, 0.0f};
+  EXPECT_EQ(emu(m, cancel), 0x7e800000u);
+  EXPECT_EQ(orc(m, cancel), 0x7e800000u);
+  EXPECT_EQ(emu(m, over), 0x7f800000u);
+  EXPECT_EQ(orc(m, over), 0x7f800000u);
+  EXPECT_EQ(emu(ieee, over), 0x7f7fffffu);  // IEEE toward zero: the largest finite value
+  EXPECT_EQ(orc(ieee, over), 0x7f7fffffu);
+  // A negative sum below fp32's subnormals: -0 under IEEE, +0 with zero=pos.
+  const Case tiny{bf16, bf16, {0x8080}, {0x0080}, {}, {}, 0, 0.0f};  // -2^-126 * 2^-126
+  EXPECT_EQ(emu(ieee, tiny), 0x80000000u);
+  EXPECT_EQ(orc(ieee, tiny), 0x80000000u);
+  EXPECT_EQ(emu(m, tiny), 0u);
+  EXPECT_EQ(orc(m, tiny), 0u);
+}
+
+// h100-mma's operand conversion to fp16 cannot show in its outputs for e4m3 (e5m2 subnormals
+// are fp16's anyway): every e4m3 product is a multiple of 2^-18, and a product whose alignment
+// exponent the conversion moves (an e4m3 subnormal operand: -6 without it, -9..-7 with it)
+// is at most 2^2 * 2, so when it leads a step the cut lies at 2^(2 - 25) or below, under
+// every participant's last bit. Adversarial data (subnormals against 448, full step sums)
+// agree bit for bit; results/HARDWARE.md.
+TEST(DotOracle, Fp16ConversionUnobservableForE4m3Mma) {
+  std::mt19937_64 rng(17);
+  const AccumModel with = parse_accum_model("h100-mma");
+  const AccumModel without = parse_accum_model("h100-mma:conv=none");
+  // With a narrower alignment the same data does separate the two: the data can show it.
+  const AccumModel narrow_with = parse_accum_model("h100-mma:w=10");
+  const AccumModel narrow_without = parse_accum_model("h100-mma:w=10,conv=none");
+  int differ = 0, narrow_differ = 0, oracle_bad = 0;
+  for (int t = 0; t < 3000; ++t) {
+    Case c{kE4M3, kE4M3, {}, {}, {}, {}, 0, 0.0f};
+    for (int i = 0; i < 32; ++i) {
+      const std::uint32_t sign = (rng() & 1) ? 0x80u : 0u;
+      const int r = int(rng() % 4);
+      // subnormals, the largest values, and everything in between
+      auto u = [&](std::uint32_t n) { return static_cast<std::uint32_t>(rng() % n); };
+      // Half the dots keep the other products below 1, so that a subnormal times 448 leads.
+      const std::uint32_t top = t % 2 ? 0x7fu : 0x38u;
+      const std::uint32_t a = r == 0 ? u(8) : r == 1 && t % 2 ? 0x70u + u(7) : u(top);
+      const std::uint32_t b = r == 0 ? 0x7eu : r == 1 ? u(8) : u(top);
+      c.a.push_back(sign | a);
+      c.b.push_back(b);
+    }
+    if (t % 3 == 0) c.c = std::ldexp(float(int(rng() % 2001) - 1000), int(rng() % 30) - 20);
+    differ += emu(with, c) != emu(without, c);
+    narrow_differ += emu(narrow_with, c) != emu(narrow_without, c);
+    if (t % 100 == 0) oracle_bad += emu(with, c) != orc(with, c);
+  }
+  EXPECT_EQ(differ, 0);
+  EXPECT_GT(narrow_differ, 10);
+  EXPECT_EQ(oracle_bad, 0);
+}
+
+// The fast fp32 GEMM kernel is not taken for the range options (it follows IEEE).
+TEST(Gemm, RangeOptionsTakeTheGenericPath) {
+  std::mt19937_64 rng(5);
+  const MxMatrix a = random_operand(rng, kE4M3, 6, 32, 32, Gen::kOverflow);
+  const MxMatrix b = random_operand(rng, kE4M3, 6, 32, 32, Gen::kOverflow);
+  GemmOptions go;
+  go.model = parse_accum_model("fp32-seq");
+  go.threads = 1;
+  for (const char* s : {"fp32-seq:ovf=inf", "fp32-seq:zero=pos", "h100-mma-bf16",
+                        "h100-mma-fp16:ovf=inf", "h100-wgmma:zero=pos"}) {
+    go.model = parse_accum_model(s);
+    EXPECT_STREQ(gemm_kernel_name(a, b, go), "generic") << s;
+  }
+  // Without the options the fused presets do take a fast kernel (so the check above means
+  // something).
+  go.model = parse_accum_model("h100-mma-fp16");
+  EXPECT_STRNE(gemm_kernel_name(a, b, go), "generic");
 }
 
 }  // namespace

@@ -77,6 +77,7 @@ TEST_F(HwCapture, PresetsAgreeBitForBit) {
       {"_default_", "h100-cublas-fp8"},
       {"_fast_", "h100-cublas-fp8-fast"},
       {"mma_fp16", "h100-mma-fp16"},
+      {"mma_bf16", "h100-mma-bf16"},
   };
   for (const auto& [filter, model] : cases) {
     std::vector<KindAgreement> rows;
@@ -88,11 +89,13 @@ TEST_F(HwCapture, PresetsAgreeBitForBit) {
   }
 }
 
-// bf16 mma.sync: the fused model holds wherever products and sums stay inside fp32's range;
-// beyond it the hardware returns Inf where toward-zero rounding gives the largest finite
-// value, and +0 where an underflowed negative sum keeps its sign in the model.
+// bf16 mma.sync: the fp16 structure holds wherever products and sums stay inside fp32's
+// range; beyond it the hardware returns Inf where toward-zero rounding gives the largest
+// finite value, and +0 where an underflowed negative sum keeps its sign in the model. These
+// are exactly the two options of h100-mma-bf16 (ovf=inf, zero=pos), and each is needed.
 TEST_F(HwCapture, Bf16OutsideFp32RangeOnly) {
   const AccumModel m = parse_accum_model("fused:k=16,w=25,round=toward-zero,c=first");
+  std::size_t inf_cases = 0, zero_cases = 0;
   for (const ProbeGroup& g : pf_->groups) {
     if (g.name.find("mma_bf16") != 0) continue;
     const auto d = model_outputs(g, m, 2);
@@ -100,8 +103,33 @@ TEST_F(HwCapture, Bf16OutsideFp32RangeOnly) {
       if (hw_match(g.d[j], d[j])) continue;
       const bool hw_inf = (g.d[j] & 0x7fffffffu) == 0x7f800000u;
       const bool zero_sign = g.d[j] == 0 && d[j] == 0x80000000u;
+      inf_cases += hw_inf;
+      zero_cases += zero_sign;
       EXPECT_TRUE(hw_inf || zero_sign) << g.name << " output " << j << std::hex << " hw " << g.d[j]
                                        << " model " << d[j];
+    }
+  }
+  EXPECT_GT(inf_cases, 100u);
+  EXPECT_GT(zero_cases, 0u);
+  for (const char* one : {"h100-mma-bf16:ovf=ieee", "h100-mma-bf16:zero=sign"}) {
+    const auto [match, total] = agree(*pf_, "mma_bf16", one);
+    EXPECT_LT(match, total) << one;
+  }
+}
+
+// The range options change nothing on the fp8 and fp16 captures: their products and sums
+// stay inside the accumulator's range (model outputs identical, bit for bit).
+TEST_F(HwCapture, RangeOptionsInertOnFp8AndFp16) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"mma_e4m3", "h100-mma"},     {"mma_e5m2", "h100-mma"},
+      {"_default_", "h100-wgmma"},  {"_fast_", "h100-wgmma-fast"},
+      {"mma_fp16", "h100-mma-fp16"}};
+  for (const auto& [filter, model] : cases) {
+    const AccumModel ieee = parse_accum_model(model);
+    const AccumModel ranged = parse_accum_model(std::string(model) + ":ovf=inf,zero=pos");
+    for (const ProbeGroup& g : pf_->groups) {
+      if (g.name.find(filter) == std::string::npos) continue;
+      EXPECT_EQ(model_outputs(g, ieee, 2), model_outputs(g, ranged, 2)) << model << " " << g.name;
     }
   }
 }

@@ -55,6 +55,27 @@ V round_to(const Format& f, const V& x, Mode mode) {
   return from_decoded(decode(f, round_rational(f, neg, abs_r(x.v), mode, Overflow::kToNanOrInf)));
 }
 
+// round_to for a fused step: with overflow_inf, a value whose rounding with an unbounded
+// exponent exceeds the largest finite value is Inf (NaN, MAX for formats without them) in
+// every mode. The unbounded rounding is found one binade below the top, where the format's
+// grid is the same up to the factor 2^s: r = round(x / 2^s) * 2^s.
+V round_step(const Format& f, const V& x, Mode mode, bool overflow_inf) {
+  if (!overflow_inf || x.cls != V::kFin || x.v == 0) return round_to(f, x, mode);
+  const Rational mag = abs_r(x.v);
+  const int top = emax(f);
+  if (floor_log2(mag) < top) return round_to(f, x, mode);  // rounds to at most 2^emax
+  const int s = floor_log2(mag) - top + 1;                  // mag / 2^s in [2^(top-1), 2^top)
+  const bool neg = x.v < 0;
+  const Decoded d = decode(f, round_rational(f, neg, mag / pow2(s), mode, Overflow::kToNanOrInf));
+  if (abs_r(d.value) * pow2(s) <= max_value(f)) return round_to(f, x, mode);
+  V r;
+  r.neg = neg;
+  if (f.has_inf()) r.cls = V::kInf;
+  else if (f.has_nan()) r.cls = V::kNaN;
+  else r.v = neg ? Rational(-max_value(f)) : max_value(f);
+  return r;
+}
+
 // x + y with IEEE's non-finite rules; finite sums exact.
 V add(const V& x, const V& y) {
   if (x.cls == V::kNaN || y.cls == V::kNaN) return nan_v();
@@ -197,6 +218,12 @@ class Model {
   }
 
   V step(const V& a, const std::vector<std::size_t>& group) const {
+    V r = step_ieee(a, group);
+    if (m_.zero_positive && r.zero()) r.neg = false;  // zero=pos: no -0 out of a step
+    return r;
+  }
+
+  V step_ieee(const V& a, const std::vector<std::size_t>& group) const {
     V nf = a.cls == V::kFin ? V{} : a;
     for (std::size_t i : group)
       if (prods_[i].v.cls != V::kFin) nf = add(nf, prods_[i].v);
@@ -205,7 +232,7 @@ class Model {
     if (m_.w == 0) {
       s.v = a.v;
       for (std::size_t i : group) s.v += prods_[i].v.v;
-      return round_to(acc_, s, m_.step);
+      return round_step(acc_, s, m_.step, m_.overflow_inf);
     }
     const bool a_in = m_.acc_joins && a.v != 0;
     bool any = a_in;
@@ -224,7 +251,7 @@ class Model {
         if (prods_[i].v.v != 0) s.v += cut(prods_[i].v.v, q);
     }
     if (!m_.acc_joins) s.v += a.v;
-    return round_to(acc_, s, m_.step);
+    return round_step(acc_, s, m_.step, m_.overflow_inf);
   }
 
   V segment(std::size_t s0, std::size_t s1, V a) const {

@@ -23,6 +23,8 @@ struct DotModel {
   Mode step = Mode::kNearestEven;
   std::string conv;           // empty: none
   bool acc_joins = true;
+  bool overflow_inf = false;   // fused steps: an overflow is Inf in every rounding mode
+  bool zero_positive = false;  // fused steps: a zero result is +0
   CEntry c_entry = CEntry::kEnd;
   int promote_every = 0;
   std::string promote = "fp32";

@@ -33,6 +33,7 @@ void register_table(CLI::App&, std::vector<Command>&);
 void register_gemm(CLI::App&, std::vector<Command>&);
 void register_golden(CLI::App&, std::vector<Command>&);
 void register_hwcheck(CLI::App&, std::vector<Command>&);
+void register_hwfit(CLI::App&, std::vector<Command>&);
 
 // Shared by gemm and golden: an operand format (E8M0-scaled MX or element format, <= 16
 // bits) and the accumulator model with its output format and rounding. Throw naming the flag.
