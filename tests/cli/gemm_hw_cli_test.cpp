@@ -25,6 +25,7 @@ namespace mx {
 namespace {
 
 const std::string kCapture = std::string(MX_HW_DATA_DIR) + "/h100_probe.h5";
+const std::string kSpecials = std::string(MX_HW_DATA_DIR) + "/h100_cublas_specials.h5";
 
 // The preset an outside check names for each captured operation.
 std::string preset_for(const ProbeGroup& g) {
@@ -32,6 +33,7 @@ std::string preset_for(const ProbeGroup& g) {
   if (g.op.find("_scaled_mm") != std::string::npos) return "h100-cublas-fp8";
   if (g.op.find("m16n8k32") != std::string::npos) return "h100-mma-fp8";
   if (g.op.find(".f16.") != std::string::npos) return "h100-mma-fp16";
+  if (g.op.find(".bf16.") != std::string::npos) return "h100-mma-bf16";
   return "";
 }
 
@@ -43,13 +45,15 @@ Tensor matrix(std::size_t r, std::size_t c) {
 }
 
 TEST(GemmHwCli, CapturedTilesReproducedBitForBit) {
-  const ProbeFile pf = read_probe(kCapture);
+  ProbeFile pf = read_probe(kCapture);
+  // cuBLAS with NaN/Inf operands and single products, from a second capture.
+  for (ProbeGroup& g : read_probe(kSpecials).groups) pf.groups.push_back(std::move(g));
   const fs::path dir = test::fresh_test_dir("mxlab_gemm_hw_cli");
   std::size_t tiles = 0, outputs = 0;
   std::set<std::string> presets_run;
   for (const ProbeGroup& g : pf.groups) {
     const std::string preset = preset_for(g);
-    if (preset.empty()) continue;  // bf16: no preset yet
+    if (preset.empty()) continue;
     const ElemFormat fa = parse_elem_format(g.format_a), fb = parse_elem_format(g.format_b);
     std::set<std::uint8_t> kinds_seen;
     for (std::size_t t = 0; t < g.t; ++t) {
@@ -89,7 +93,7 @@ TEST(GemmHwCli, CapturedTilesReproducedBitForBit) {
   }
   // The subset holds every preset above with all ten data kinds; a smaller count means the
   // loop silently skipped groups.
-  EXPECT_EQ(presets_run.size(), 4u);
+  EXPECT_EQ(presets_run.size(), 5u);
   EXPECT_GE(tiles, 100u);
   RecordProperty("tiles", static_cast<int>(tiles));
   RecordProperty("outputs", static_cast<int>(outputs));

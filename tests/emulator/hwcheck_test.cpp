@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -86,6 +87,29 @@ TEST_F(HwCapture, PresetsAgreeBitForBit) {
     for (const auto& r : rows)
       EXPECT_EQ(r.match, r.total) << model << " on " << r.group << " / " << r.kind
                                   << " worst ulp " << r.worst_ulp;
+  }
+}
+
+// cuBLAS with NaN / Inf operands and single non-zero products (a second capture, probe.py
+// --skip-mma --seed 7, cut to those two kinds): the same presets, bit for bit.
+TEST(HwCaptureSpecials, CublasPresetsAgreeOnNanInfAndSingleProducts) {
+  const ProbeFile pf = read_probe(std::string(MX_HW_DATA_DIR) + "/h100_cublas_specials.h5");
+  std::size_t nonfinite = 0;
+  for (const ProbeGroup& g : pf.groups)
+    for (const std::uint32_t d : g.d) nonfinite += (d & 0x7f800000u) == 0x7f800000u;
+  EXPECT_GT(nonfinite, 500u);  // the NaN/Inf kind really reaches the outputs
+  for (const auto& [filter, model] : {std::pair{"_default_", "h100-cublas-fp8"},
+                                      std::pair{"_fast_", "h100-cublas-fp8-fast"}}) {
+    std::vector<KindAgreement> rows;
+    const auto [match, total] = agree(pf, filter, model, &rows);
+    EXPECT_GT(total, 1000u) << filter;
+    std::set<std::string> kinds;
+    for (const auto& r : rows) {
+      kinds.insert(r.kind);
+      EXPECT_EQ(r.match, r.total) << model << " on " << r.group << " / " << r.kind
+                                  << " worst ulp " << r.worst_ulp;
+    }
+    EXPECT_EQ(kinds, (std::set<std::string>{"nan_inf", "single"}));
   }
 }
 

@@ -209,6 +209,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--arch", default=None, help="nvcc -arch (default: from the GPU)")
     ap.add_argument("--skip-torch", action="store_true")
+    ap.add_argument("--skip-mma", action="store_true")
+    ap.add_argument("--torch-kinds", default="normal,wide,cancel,subnormal,pair_gap,group_pos,nan_inf,single",
+                    help="data kinds for the torch._scaled_mm captures (C is always 0 there)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(args.seed)
@@ -228,7 +231,8 @@ def main():
         sys.exit("nvcc failed:\n" + r.stderr)
     prov["mma_arch"] = arch
     prov["mma_sass"] = sass_summary(binary)
-    ops = [("e4m3", "e4m3", 32), ("e5m2", "e5m2", 32), ("f16", "fp16", 16), ("bf16", "bf16", 16)]
+    ops = [] if args.skip_mma else [("e4m3", "e4m3", 32), ("e5m2", "e5m2", 32), ("f16", "fp16", 16),
+                                    ("bf16", "bf16", 16)]
     for op, fmt, ki in ops:
         for K in (ki, 4 * ki):  # one instruction, and a chain of four (D feeds C)
             As, Bs, Cs, ks = [], [], [], []
@@ -259,14 +263,14 @@ def main():
     # --- torch._scaled_mm ---------------------------------------------------------------
     if not args.skip_torch:
         try:
-            torch_probe(rng, groups, prov)
+            torch_probe(rng, groups, prov, args.torch_kinds.split(","))
         except Exception as e:  # noqa: BLE001  (keep the mma.sync captures)
             print("torch probe failed:", repr(e), flush=True)
             prov["torch_error"] = repr(e)
     write(args.out, groups, prov)
 
 
-def torch_probe(rng, groups, prov):
+def torch_probe(rng, groups, prov, tkinds):
     if True:
         import torch
         prov["torch"] = torch.__version__
@@ -276,7 +280,6 @@ def torch_probe(rng, groups, prov):
         dev = "cuda"
         one = torch.tensor(1.0, device=dev)
         kernels = {}
-        tkinds = ["normal", "wide", "cancel", "subnormal", "pair_gap", "group_pos"]
         configs = [(K, 64, 64, 1) for K in (32, 64, 128, 256, 512)] + \
                   [(K, 32, 32, 1) for K in (1024, 2048, 4096)] + [(1024, 256, 512, 1)]
         for fa, fb in (("e4m3", "e4m3"), ("e4m3", "e5m2")):
