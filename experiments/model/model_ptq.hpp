@@ -55,7 +55,7 @@ struct ModelPtqOptions {
 };
 
 // One linear's PTQ outcome, measured on its calibration inputs (the quantized predecessors'
-// outputs) against the fp32 layer on the same inputs.
+// outputs; the first 1024 calibration tokens) against the fp32 layer on the same inputs.
 struct LinearPtqReport {
   std::string name, weight_format;
   int weight_bits = 0;       // element bits of the weight format (0: fp32)
