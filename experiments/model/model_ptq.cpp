@@ -308,8 +308,10 @@ ModelPtqSummary apply_model_ptq(LlamaModel& model, const ModelPtqOptions& opt) {
     for (int g = 0; g < 4; ++g) {
       const std::vector<std::size_t> members = group_members(model, l, g);
       const algo::Mat x = cal.capture(l, members.front());
-      for (std::size_t i : members)
+      for (std::size_t i : members) {
+        if (opt.on_calibration) opt.on_calibration(model.linear(i).id().name, x);
         sum.layers[i] = quantize_linear(model.linear(i), x, plans[i], *alg, opt);
+      }
     }
     cal.propagate(l);
     log(opt, fmt::format("layer {}/{} quantized ({}, {} calibration tokens, {:.1f} s)", l + 1,
@@ -318,6 +320,7 @@ ModelPtqSummary apply_model_ptq(LlamaModel& model, const ModelPtqOptions& opt) {
   {
     const std::size_t head = n - 1;
     const algo::Mat x = cal.capture(-1, head);
+    if (opt.on_calibration) opt.on_calibration(model.linear(head).id().name, x);
     sum.layers[head] = quantize_linear(model.linear(head), x, plans[head], *alg, opt);
     log(opt, "lm_head quantized");
   }

@@ -27,9 +27,11 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "algorithms/matrix.hpp"
 #include "algorithms/metrics.hpp"
 #include "experiments/model/llama_forward.hpp"
 #include "experiments/model/quant_linear.hpp"
@@ -52,6 +54,8 @@ struct ModelPtqOptions {
   double alpha = 0.5;             // --alpha: SmoothQuant migration strength / CrossQuant exponent
   int threads = 1;                // calibration windows in parallel (results do not depend on it)
   bool verbose = false;           // progress lines on stderr
+  // Called with every linear's calibration inputs (the rows run_ptq sees), in order.
+  std::function<void(const std::string& linear, const algo::Mat& x)> on_calibration;
 };
 
 // One linear's PTQ outcome, measured on its calibration inputs (the quantized predecessors'
