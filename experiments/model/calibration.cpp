@@ -8,7 +8,6 @@
 
 #include <fmt/format.h>
 
-#include "experiments/model/eval.hpp"
 #include "experiments/model/model_error.hpp"
 
 namespace mx::model {

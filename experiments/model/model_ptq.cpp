@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -40,7 +39,7 @@ bool is_int_name(const std::string& s) { return s.starts_with("int"); }
 
 class Planner {
  public:
-  Planner(const ModelPtqOptions& o, algo::Algorithm alg) : o_(o), alg_(alg) {
+  Planner(const ModelPtqOptions& o, algo::Algorithm alg) : o_(o) {
     act_name_ = o.format.act_name;
     if (alg == algo::Algorithm::kCrossQuant) {
       if (act_name_ == "none") act_name_ = "int8";
@@ -51,8 +50,6 @@ class Planner {
             act_name_));
     }
   }
-
-  const std::string& act_name() const { return act_name_; }
 
   Plan plan(const std::string& weight_name) const {
     if (is_int_name(weight_name))
@@ -107,7 +104,6 @@ class Planner {
     return s;
   }
   const ModelPtqOptions& o_;
-  algo::Algorithm alg_;
   std::string act_name_;
 };
 
