@@ -108,4 +108,19 @@ LayerCost measured_cost(const Mat& w, const Mat& x, const std::vector<QuantSpec>
   return c;
 }
 
+LayerCost measured_cost_gram(const Mat& w, const Mat& gram,
+                             const std::vector<QuantSpec>& per_level) {
+  if (gram.rows() != w.cols() || gram.cols() != w.cols())
+    throw std::invalid_argument(fmt::format("measured_cost_gram: Gram matrix is {} x {}, weights "
+                                            "have {} columns",
+                                            gram.rows(), gram.cols(), w.cols()));
+  LayerCost c;
+  c.params = w.size();
+  for (const QuantSpec& s : per_level) {
+    const Mat d = Quantizer(s).quantize_rows(w) - w;
+    c.distortion.push_back((d * gram).cwiseProduct(d).sum());
+  }
+  return c;
+}
+
 }  // namespace mx::algo

@@ -51,4 +51,9 @@ std::vector<double> closed_form_bits(const std::vector<double>& sensitivity,
 // quantized by RTN with each quantizer in turn (one per level).
 LayerCost measured_cost(const Mat& w, const Mat& x, const std::vector<QuantSpec>& per_level);
 
+// The same cost from the Gram matrix G = X^T X of the calibration inputs (K x K):
+// |X dW^T|_F^2 = tr(dW G dW^T), dW = RTN(W) - W. For many tokens this is far cheaper than
+// measured_cost (no T x R products) and G can be shared by layers with the same input.
+LayerCost measured_cost_gram(const Mat& w, const Mat& gram, const std::vector<QuantSpec>& per_level);
+
 }  // namespace mx::algo

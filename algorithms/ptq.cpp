@@ -91,6 +91,8 @@ PtqResult run_ptq(const Mat& w, const Mat& x, const PtqOptions& opt) {
   }
   res.w_q = res.w_q_scaled * res.smooth.cwiseInverse().asDiagonal();
 
+  const Index ms = opt.stats_rows < 0 ? x.rows() : std::min(x.rows(), opt.stats_rows);
+  if (ms < x.rows()) xs.conservativeResize(ms, Eigen::NoChange);
   Mat xq;
   if (cq) {
     const int bits = aq.enabled() ? opt.act.bits : 8;
@@ -107,7 +109,7 @@ PtqResult run_ptq(const Mat& w, const Mat& x, const PtqOptions& opt) {
     xq = aq.quantize_rows(xs, &res.act_counts);
   }
   res.act_kernel = kernel_proportion(xs, xq);
-  const Mat y_ref = x * w.transpose();
+  const Mat y_ref = x.topRows(ms) * w.transpose();
   const Mat y_q = xq * res.w_q_scaled.transpose();
   res.output = error_stats(y_ref, y_q);
   res.weight = error_stats(w, res.w_q);

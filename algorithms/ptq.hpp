@@ -34,6 +34,10 @@ struct PtqOptions {
   bool pow2_scales = false;  // SmoothQuant / AWQ factors rounded to powers of two
   GptqOptions gptq;
   AwqOptions awq;
+  // Error statistics (output, act counts and kernel) on the first this many rows of X only
+  // (-1: all). The quantized weights never depend on it; at model scale the statistics on
+  // every calibration token would cost more than the algorithms.
+  Index stats_rows = -1;
 };
 
 struct PtqResult {

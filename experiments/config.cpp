@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "algorithms/ptq.hpp"
+#include "emulator/accum_model.hpp"
 #include "emulator/tensor.hpp"
 #include "experiments/record.hpp"
 #include "formats/catalog.hpp"
@@ -24,6 +26,7 @@ std::string_view workload_kind_name(WorkloadKind k) {
     case WorkloadKind::kLlmActivations: return "llm_activations";
     case WorkloadKind::kWeights: return "weights";
     case WorkloadKind::kFile: return "file";
+    case WorkloadKind::kModel: return "model";
   }
   return "?";
 }
@@ -85,14 +88,14 @@ class Parser {
       (void)v;
       const std::string_view key = k.str();
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      if (key == "algorithms")
+      if (path.empty() && key == "algorithms")
         fail(key_path(path, key),
-             "PTQ algorithms are not implemented yet; this axis is reserved for a later mxlab "
-             "version (remove the key)");
-      if (key == "accum_models")
+             "per-algorithm option tables are reserved for a later mxlab version; list the "
+             "algorithms in sweep.algorithms (remove the table)");
+      if (path.empty() && key == "accum_models")
         fail(key_path(path, key),
-             "accumulation models are not implemented yet; this axis is reserved for a later "
-             "mxlab version (remove the key)");
+             "custom accumulation-model tables are reserved for a later mxlab version; list "
+             "presets or model strings in sweep.accum_models (remove the table)");
       std::vector<std::string> names;
       for (auto a : allowed) names.emplace_back(a);
       fail(key_path(path, key), fmt::format("unknown key (expected one of: {})", join(names)));
@@ -170,7 +173,11 @@ class Parser {
 
   WorkloadSpec workload(const toml::table& t, const std::string& path,
                         const std::string& name) const;
+  void model_workload(const toml::table& t, const std::string& path, WorkloadSpec& w) const;
+  std::string existing_path(const toml::table& t, const std::string& path, std::string_view key,
+                            bool directory) const;
   ReportSpec report(const toml::table& t, const std::string& path) const;
+  void model_axes(const toml::table& s, SweepConfig& c) const;
 
   std::string origin_, base_dir_;
 };
@@ -182,7 +189,7 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
   const toml::node* kind = t.get("kind");
   if (!kind)
     fail(key_path(path, "kind"),
-         "missing (normal, laplace, student_t, llm_activations, weights, file)");
+         "missing (normal, laplace, student_t, llm_activations, weights, file, model)");
   const std::string k = as_string(*kind, key_path(path, "kind"));
   if (k == "normal") {
     w.kind = WorkloadKind::kNormal;
@@ -204,10 +211,17 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
   } else if (k == "file") {
     w.kind = WorkloadKind::kFile;
     check_keys(t, path, {"kind", "path", "axis"});
+  } else if (k == "model") {
+    w.kind = WorkloadKind::kModel;
+    check_keys(t, path,
+               {"kind", "path", "text", "windows", "window_size", "calib", "calib_windows",
+                "bits_budget", "mixed_levels"});
+    model_workload(t, path, w);
+    return w;
   } else {
     fail(key_path(path, "kind"),
          fmt::format("unknown workload kind '{}' (normal, laplace, student_t, llm_activations, "
-                     "weights, file)",
+                     "weights, file, model)",
                      k));
   }
   constexpr double kInf = 1e300;
@@ -282,6 +296,78 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
   return w;
 }
 
+std::string Parser::existing_path(const toml::table& t, const std::string& path,
+                                  std::string_view key, bool directory) const {
+  const std::string pp = key_path(path, key);
+  const toml::node* p = t.get(key);
+  if (!p) return "";
+  const std::string spec = as_string(*p, pp);
+  if (spec.empty()) fail(pp, "must not be empty");
+  std::filesystem::path fp(spec);
+  if (fp.is_relative() && !base_dir_.empty()) fp = std::filesystem::path(base_dir_) / fp;
+  const std::string resolved = std::filesystem::absolute(fp).lexically_normal().string();
+  if (directory ? !std::filesystem::is_directory(resolved)
+                : !std::filesystem::is_regular_file(resolved))
+    fail(pp, fmt::format("no such {} '{}'", directory ? "folder" : "file", resolved));
+  return resolved;
+}
+
+void Parser::model_workload(const toml::table& t, const std::string& path,
+                            WorkloadSpec& w) const {
+  w.path = existing_path(t, path, "path", true);
+  if (w.path.empty()) fail(key_path(path, "path"), "missing (the checkpoint folder)");
+  if (!std::filesystem::is_regular_file(std::filesystem::path(w.path) / "config.json"))
+    fail(key_path(path, "path"), fmt::format("'{}' has no config.json", w.path));
+  w.text = existing_path(t, path, "text", false);
+  if (w.text.empty()) fail(key_path(path, "text"), "missing (the evaluation text file)");
+  w.calib = existing_path(t, path, "calib", false);
+  auto int_in = [&](std::string_view key, int dflt, int lo, int hi) {
+    const toml::node* n = t.get(key);
+    if (!n) return dflt;
+    const std::string p = key_path(path, key);
+    const std::int64_t v = as_int(*n, p);
+    if (v < lo || v > hi) fail(p, fmt::format("must be in [{}, {}] (got {})", lo, hi, v));
+    return static_cast<int>(v);
+  };
+  w.windows = int_in("windows", 8, 1, 1 << 20);
+  w.window_size = int_in("window_size", 512, 2, 1 << 20);
+  w.calib_windows = int_in("calib_windows", 32, 1, 1 << 20);
+  auto check_length = [&](const std::string& file, std::string_view key, int n) {
+    const auto need = static_cast<std::uintmax_t>(n) * static_cast<std::uintmax_t>(w.window_size) + 1;
+    const auto have = std::filesystem::file_size(file);
+    if (have < need)
+      fail(key_path(path, key),
+           fmt::format("'{}' has {} bytes; {} windows of {} need {}", file, have, n,
+                       w.window_size, need));
+  };
+  check_length(w.text, "windows", w.windows);
+  if (!w.calib.empty()) check_length(w.calib, "calib_windows", w.calib_windows);
+  w.bits_budget = number_in(t, path, "bits_budget", 0.0, 0.0, 64.0, false);
+  w.mixed_levels = {"mxint2", "mxint3", "mxint4", "mxint8"};
+  if (const toml::node* n = t.get("mixed_levels")) {
+    const std::string p = key_path(path, "mixed_levels");
+    const toml::array& a = as_array(*n, p, true);
+    w.mixed_levels.clear();
+    int prev = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ip = index_path(p, i);
+      const std::string name = as_string(a[i], ip);
+      MxFormat f;
+      try {
+        f = parse_mx_format(name);
+      } catch (const FormatError& e) {
+        fail(ip, e.what());
+      }
+      if (f.block_size == 0) fail(ip, fmt::format("'{}' is not an MX format", name));
+      if (f.elem.bits <= prev)
+        fail(ip, fmt::format("levels must have ascending element bits ('{}' has {})", name,
+                             f.elem.bits));
+      prev = f.elem.bits;
+      w.mixed_levels.push_back(name);
+    }
+  }
+}
+
 ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
   check_keys(t, path, {"rows", "cols", "metric", "where"});
   ReportSpec r;
@@ -293,7 +379,8 @@ ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
     const FieldDef* f = find_field(out);
     if (!f || f->role != FieldRole::kParam || out == "point_id" || out == "rounding_seed")
       fail(p, fmt::format("'{}' is not a sweep parameter (workload, seed, format, elem, bits, "
-                          "block_size, scale, scale_rule, rounding, n)",
+                          "block_size, scale, scale_rule, rounding, n, act_format, algorithm, "
+                          "accum, windows, calib_windows, bits_budget)",
                           out));
   };
   param("rows", r.rows);
@@ -302,10 +389,10 @@ ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
     const std::string p = key_path(path, "metric");
     r.metric = as_string(*n, p);
     const FieldDef* f = find_field(r.metric);
-    if (!f || f->type != FieldType::kF64) {
+    if (!f || f->type != FieldType::kF64 || f->role == FieldRole::kParam) {
       std::vector<std::string> names;
       for (const FieldDef& d : point_fields())
-        if (d.type == FieldType::kF64) names.emplace_back(d.name);
+        if (d.type == FieldType::kF64 && d.role != FieldRole::kParam) names.emplace_back(d.name);
       fail(p, fmt::format("unknown metric '{}' ({})", r.metric, join(names)));
     }
   }
@@ -329,6 +416,107 @@ ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
   return r;
 }
 
+// The axes of model workloads, and the checks that need both the axes and the workloads.
+void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
+  auto names = [&](std::string_view key, std::string dflt, auto check) {
+    return axis<std::string>(s, "sweep", key, {dflt},
+                             [&](const toml::node& n, const std::string& p) {
+                               const std::string v = as_string(n, p);
+                               check(v, p);
+                               if (v.size() > sizeof(PointRow::algorithm))
+                                 fail(p, fmt::format("'{}' is longer than {} characters", v,
+                                                     sizeof(PointRow::algorithm)));
+                               return std::pair{v, v};
+                             });
+  };
+  c.act_formats = names("act_formats", "none", [&](const std::string& v, const std::string& p) {
+    if (v == "none" || v.starts_with("int")) {
+      try {
+        algo::parse_quant_spec(v, 32, 0, RoundSpec{}, ScaleRule::kFloor);
+      } catch (const std::invalid_argument& e) {
+        fail(p, e.what());
+      }
+      return;
+    }
+    try {
+      parse_mx_format(v);
+    } catch (const FormatError& e) {
+      fail(p, e.what());
+    }
+  });
+  c.algorithms = names("algorithms", "none", [&](const std::string& v, const std::string& p) {
+    if (v != "none" && !algo::parse_algorithm(v))
+      fail(p, fmt::format("unknown algorithm '{}' (none, {})", v, algo::algorithm_names()));
+  });
+  c.accum_models = names("accum_models", "fp32", [&](const std::string& v, const std::string& p) {
+    if (v == "fp32") return;
+    try {
+      parse_accum_model(v);
+    } catch (const std::exception& e) {
+      fail(p, e.what());
+    }
+  });
+  bool any_model = false, all_model = true;
+  for (const auto& name : c.workloads) {
+    const bool m = c.workload_specs.at(name).kind == WorkloadKind::kModel;
+    any_model |= m;
+    all_model &= m;
+  }
+  const std::pair<const char*, const std::vector<std::string>*> model_only[] = {
+      {"act_formats", &c.act_formats}, {"algorithms", &c.algorithms},
+      {"accum_models", &c.accum_models}};
+  for (const auto& [key, v] : model_only)
+    if (!any_model && s.get(key))
+      fail(key_path("sweep", key), "applies to model workloads only (no workload in "
+                                   "sweep.workloads has kind = \"model\")");
+  for (std::size_t i = 0; i < c.formats.size(); ++i) {
+    const std::string& f = c.formats[i];
+    if ((f == "none" || f == "mixed") && !all_model)
+      fail(index_path("sweep.formats", i),
+           fmt::format("'{}' applies to model workloads only; a tensor workload needs an MX "
+                       "format",
+                       f));
+    if (f == "mixed")
+      for (const auto& name : c.workloads)
+        if (!(c.workload_specs.at(name).bits_budget > 0))
+          fail(key_path(key_path("workloads", name), "bits_budget"),
+               "missing: format \"mixed\" allocates weight formats under this budget");
+    for (const auto& a : c.algorithms)
+      if (f == "none" && a != "none")
+        fail(index_path("sweep.formats", i),
+             fmt::format("'none' (fp32 weights) cannot run algorithm '{}'; put the fp32 "
+                         "baseline in a sweep of its own",
+                         a));
+  }
+  for (std::size_t i = 0; i < c.algorithms.size(); ++i) {
+    const std::string& a = c.algorithms[i];
+    if (a == "none") continue;
+    for (const auto& name : c.workloads)
+      if (c.workload_specs.at(name).calib.empty())
+        fail(key_path(key_path("workloads", name), "calib"),
+             fmt::format("missing: algorithm '{}' needs a calibration text", a));
+    if (a == "crossquant")
+      for (const auto& act : c.act_formats)
+        if (act != "none" && !act.starts_with("int"))
+          fail(index_path("sweep.algorithms", i),
+               fmt::format("crossquant quantizes activations itself and needs act formats "
+                           "int<N> or none (sweep.act_formats has '{}')",
+                           act));
+  }
+  bool mixed = false;
+  for (const auto& f : c.formats) mixed |= f == "mixed";
+  if (mixed)
+    for (const auto& name : c.workloads)
+      if (c.workload_specs.at(name).calib.empty())
+        fail(key_path(key_path("workloads", name), "calib"),
+             "missing: format \"mixed\" measures layer sensitivities on a calibration text");
+  if (any_model)
+    for (std::size_t i = 0; i < c.roundings.size(); ++i)
+      if (c.roundings[i] == Rounding::kStochastic)
+        fail(index_path("sweep.roundings", i),
+             "model workloads need a deterministic rounding mode (not stochastic)");
+}
+
 SweepConfig Parser::parse(const toml::table& root, const std::string& default_name) {
   SweepConfig c;
   check_keys(root, "", {"sweep", "workloads", "report"});
@@ -336,7 +524,8 @@ SweepConfig Parser::parse(const toml::table& root, const std::string& default_na
   if (!sn) fail("sweep", "missing (the [sweep] table lists the axes)");
   const toml::table& s = as_table(*sn, "sweep");
   check_keys(s, "sweep",
-             {"name", "formats", "block_sizes", "scale_rules", "roundings", "seeds", "workloads"});
+             {"name", "formats", "block_sizes", "scale_rules", "roundings", "seeds", "workloads",
+              "act_formats", "algorithms", "accum_models"});
 
   c.name = default_name;
   if (const toml::node* n = s.get("name")) c.name = as_name(*n, "sweep.name", 64);
@@ -346,6 +535,7 @@ SweepConfig Parser::parse(const toml::table& root, const std::string& default_na
   c.formats =
       axis<std::string>(s, "sweep", "formats", {}, [&](const toml::node& n, const std::string& p) {
         const std::string name = as_string(n, p);
+        if (name == "none" || name == "mixed") return std::pair{name, name};  // model only
         MxFormat f;
         try {
           f = parse_mx_format(name);
@@ -427,6 +617,8 @@ SweepConfig Parser::parse(const toml::table& root, const std::string& default_na
         return std::pair{name, name};
       });
 
+  model_axes(s, c);
+
   if (const toml::node* rn = root.get("report")) {
     c.report = report(as_table(*rn, "report"), "report");
     // A where condition on an axis must name one of its values.
@@ -444,6 +636,9 @@ SweepConfig Parser::parse(const toml::table& root, const std::string& default_na
         if (key == "scale_rule") vals.emplace_back(scale_rule_name(r));
       for (auto m : c.roundings)
         if (key == "rounding") vals.emplace_back(rounding_name(m));
+      if (key == "act_format") vals = c.act_formats;
+      if (key == "algorithm") vals = c.algorithms;
+      if (key == "accum") vals = c.accum_models;
       if (!vals.empty() && std::find(vals.begin(), vals.end(), value) == vals.end())
         fail(key_path("report.where", key),
              fmt::format("'{}' is not a value of the {} axis ({})", value, key, join(vals)));
@@ -493,7 +688,10 @@ std::string canonical_text(const SweepConfig& c) {
   std::string s;
   auto list = [&](std::string_view key, const auto& v, auto fmt_one) {
     s += fmt::format("{} =", key);
-    for (const auto& x : v) s += " " + fmt_one(x);
+    for (const auto& x : v) {
+      s += ' ';
+      s += fmt_one(x);
+    }
     s += "\n";
   };
   list("formats", c.formats, [](const std::string& x) { return x; });
@@ -502,8 +700,28 @@ std::string canonical_text(const SweepConfig& c) {
   list("roundings", c.roundings, [](Rounding x) { return std::string(rounding_name(x)); });
   list("seeds", c.seeds, [](std::int64_t x) { return fmt::format("{}", x); });
   list("workloads", c.workloads, [](const std::string& x) { return x; });
+  bool any_model = false;
+  for (const std::string& name : c.workloads)
+    any_model |= c.workload_specs.at(name).kind == WorkloadKind::kModel;
+  if (any_model) {  // only then: configs without model workloads keep their canonical text
+    const auto same = [](const std::string& x) { return x; };
+    list("act_formats", c.act_formats, same);
+    list("algorithms", c.algorithms, same);
+    list("accum_models", c.accum_models, same);
+  }
   for (const std::string& name : c.workloads) {
     const WorkloadSpec& w = c.workload_specs.at(name);
+    if (w.kind == WorkloadKind::kModel) {
+      s += fmt::format(
+          "workload {}: kind=model path={} text={} windows={} window_size={} calib={} "
+          "calib_windows={} bits_budget={} mixed_levels=",
+          name, w.path, w.text, w.windows, w.window_size, w.calib, w.calib_windows,
+          w.bits_budget);
+      for (std::size_t i = 0; i < w.mixed_levels.size(); ++i)
+        s += (i ? "," : "") + w.mixed_levels[i];
+      s += "\n";
+      continue;
+    }
     s += fmt::format("workload {}: kind={} axis={}", name, workload_kind_name(w.kind), w.axis);
     if (w.kind == WorkloadKind::kFile) {
       s += fmt::format(" path={}\n", w.path);
@@ -525,7 +743,8 @@ std::string canonical_text(const SweepConfig& c) {
       case WorkloadKind::kWeights:
         s += fmt::format(" std={} row_scale_sigma={}", w.stddev, w.row_scale_sigma);
         break;
-      case WorkloadKind::kFile: break;
+      case WorkloadKind::kFile:
+      case WorkloadKind::kModel: break;
     }
     s += "\n";
   }

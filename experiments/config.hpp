@@ -3,8 +3,9 @@
 // Validation happens once, here: every error names the config (file or "<default config>"),
 // the key path and the bad value, e.g.
 //   sweep.toml: sweep.block_sizes[2]: block size must be >= 1 (got 0)
-// Unknown keys are errors. Keys reserved for axes that do not exist yet (sweep.algorithms,
-// sweep.accum_models, [algorithms], [accum_models]) are rejected with their own message.
+// Unknown keys are errors. The model axes (sweep.act_formats, sweep.algorithms,
+// sweep.accum_models) apply to `model` workloads only; tables [algorithms] / [accum_models]
+// are reserved and rejected with their own message.
 // The schema is documented in results/README.md and by the default config (default_config.cpp).
 #pragma once
 
@@ -34,6 +35,7 @@ enum class WorkloadKind : std::uint8_t {
   kLlmActivations,  // [tokens, channels]: N(0,1), heavy-tailed tokens, outlier channels
   kWeights,         // [out, in]: N(0, std^2) times a log-normal per-row scale
   kFile,            // a tensor from disk (.npy or file.h5:/dataset)
+  kModel,           // a Llama checkpoint evaluated on a text (bits per byte), optionally PTQ'd
 };
 std::string_view workload_kind_name(WorkloadKind k);
 
@@ -52,7 +54,13 @@ struct WorkloadSpec {
   double outlier_scale_max = 100.0;
   double heavy_token_fraction = 0.05;
   double row_scale_sigma = 0.25;  // weights
-  std::string path;               // file: as resolved (relative to the config's folder)
+  std::string path;               // file: as resolved; model: the checkpoint folder
+  // model: evaluation text, its first `windows` non-overlapping windows of `window_size`
+  // bytes; calibration text and windows for PTQ; mixed precision (format "mixed").
+  std::string text, calib;
+  int windows = 8, window_size = 512, calib_windows = 32;
+  double bits_budget = 0;                 // > 0: format "mixed" allocates under this budget
+  std::vector<std::string> mixed_levels;  // candidate weight formats, ascending bits
 };
 
 // The table printed after a sweep ([report]); also the defaults of `mxlab table`.
@@ -70,6 +78,10 @@ struct SweepConfig {
   std::vector<ScaleRule> scale_rules;
   std::vector<Rounding> roundings;
   std::vector<std::int64_t> seeds;
+  // Model workloads only (tensor workloads run each point once, with these left empty):
+  std::vector<std::string> act_formats;   // default ["none"]
+  std::vector<std::string> algorithms;    // default ["none"]: direct cast, no PTQ
+  std::vector<std::string> accum_models;  // default ["fp32"]
   std::vector<std::string> workloads;  // the names run, in sweep.workloads order
   std::map<std::string, WorkloadSpec> workload_specs;
   ReportSpec report;

@@ -1,6 +1,7 @@
 // Reading a result file back (for --resume, `mxlab table` and the tests).
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -85,9 +86,17 @@ ResultFile read_results(const std::string& path) {
   Id s(H5Dget_space(d.get()), H5Sclose);
   hsize_t n = 0;
   H5Sget_simple_extent_dims(s.get(), &n, nullptr);
-  std::vector<PointRow> rows(n);
+  // Files written before a field existed lack it: members are matched by name, and the
+  // missing ones keep these values (empty strings, 0, NaN metrics) through the background
+  // buffer that H5Pset_preserve asks for.
+  PointRow blank{};
+  blank.bits_per_byte = blank.perplexity = blank.weight_bits =
+      std::numeric_limits<double>::quiet_NaN();
+  std::vector<PointRow> rows(n, blank);
   Id mt = h5::row_type(false);
-  if (n && H5Dread(d.get(), mt.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()) < 0)
+  Id xfer(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+  H5Pset_preserve(xfer.get(), 1);
+  if (n && H5Dread(d.get(), mt.get(), H5S_ALL, H5S_ALL, xfer.get(), rows.data()) < 0)
     throw IoError(fmt::format("{}: cannot read /points", path));
   std::vector<std::uint64_t> hist(n * kHistBins);
   if (H5Lexists(f.get(), "error_histogram", H5P_DEFAULT) > 0) {

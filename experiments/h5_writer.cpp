@@ -105,6 +105,14 @@ std::string_view nonfinite_name(Nonfinite n) {
 }
 
 void write_format(hid_t loc, const std::string& name) {
+  if (name == "none" || name == "mixed") {  // model workloads: fp32 / per-layer weights
+    Id g = create_group(loc, name);
+    h5::attr_str(g.get(), "description",
+                 name == "none" ? "fp32 weights (not quantized)"
+                                : "per-layer MX weight formats chosen under the workload's "
+                                  "bits_budget from its mixed_levels");
+    return;
+  }
   const MxFormat f = parse_mx_format(name);
   const ElemFormat& e = f.elem;
   Id g = create_group(loc, name);
@@ -134,6 +142,22 @@ void write_workload(hid_t loc, const WorkloadSpec& w) {
     h5::attr_str(g.get(), "path", w.path);
     return;
   }
+  if (w.kind == WorkloadKind::kModel) {
+    h5::attr_str(g.get(), "path", w.path);
+    h5::attr_str(g.get(), "text", w.text);
+    h5::attr_i64(g.get(), "windows", w.windows);
+    h5::attr_i64(g.get(), "window_size", w.window_size);
+    h5::attr_str(g.get(), "calib", w.calib);
+    h5::attr_i64(g.get(), "calib_windows", w.calib_windows);
+    h5::attr_f64(g.get(), "bits_budget", w.bits_budget);
+    std::string levels;
+    for (const auto& l : w.mixed_levels) levels += (levels.empty() ? "" : ",") + l;
+    h5::attr_str(g.get(), "mixed_levels", levels);
+    h5::attr_str(g.get(), "protocol",
+                 "windows: the first `windows` non-overlapping windows of `window_size` bytes of "
+                 "`text` from offset 0; calibration: the first `calib_windows` of `calib`");
+    return;
+  }
   std::vector<std::int64_t> shape(w.shape.begin(), w.shape.end());
   h5::attr_i64s(g.get(), "shape", shape);
   switch (w.kind) {
@@ -160,7 +184,8 @@ void write_workload(hid_t loc, const WorkloadSpec& w) {
       h5::attr_f64(g.get(), "std", w.stddev);
       h5::attr_f64(g.get(), "row_scale_sigma", w.row_scale_sigma);
       break;
-    case WorkloadKind::kFile: break;
+    case WorkloadKind::kFile:
+    case WorkloadKind::kModel: break;
   }
 }
 
@@ -203,7 +228,8 @@ void fill_file(hid_t fid, const SweepConfig& c, const RunInfo& info, std::uint64
     Id g = create_group(fid, "axes");
     h5::attr_str(g.get(), "description",
                  "values of each sweep axis in config order (the run list is their cross product, "
-                 "nested in this order: workload, seed, format, block_size, scale_rule, rounding)");
+                 "nested in this order: workload, seed, format, [act_format, algorithm, accum: "
+                 "model workloads], block_size, scale_rule, rounding)");
     strings_dataset(g.get(), "workload", c.workloads);
     ints_dataset(g.get(), "seed", c.seeds);
     strings_dataset(g.get(), "format", c.formats);
@@ -214,6 +240,14 @@ void fill_file(hid_t fid, const SweepConfig& c, const RunInfo& info, std::uint64
     for (auto m : c.roundings) modes.emplace_back(rounding_name(m));
     strings_dataset(g.get(), "scale_rule", rules);
     strings_dataset(g.get(), "rounding", modes);
+    bool any_model = false;
+    for (const auto& w : c.workloads)
+      any_model |= c.workload_specs.at(w).kind == WorkloadKind::kModel;
+    if (any_model) {
+      strings_dataset(g.get(), "act_format", c.act_formats);
+      strings_dataset(g.get(), "algorithm", c.algorithms);
+      strings_dataset(g.get(), "accum", c.accum_models);
+    }
   }
   {
     Id ft = h5::row_type(true);

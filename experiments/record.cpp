@@ -41,7 +41,15 @@ const std::array kFields = {
     MX_FIELD(scale_rule, kParam, kStr, "floor|ceil|even|rceil"),
     MX_FIELD(rounding, kParam, kStr, "element rounding mode"),
     MX_FIELD(rounding_seed, kParam, kU64, "stochastic-rounding seed derived from the point key"),
-    MX_FIELD(n, kParam, kU64, "number of elements"),
+    MX_FIELD(n, kParam, kU64, "number of elements (model: predicted bytes)"),
+    MX_FIELD(act_format, kParam, kStr,
+             "model: activation format of every linear's input (none = fp32); else empty"),
+    MX_FIELD(algorithm, kParam, kStr, "model: PTQ algorithm (none = direct cast); else empty"),
+    MX_FIELD(accum, kParam, kStr, "model: accumulator model of every linear (fp32 = Eigen sgemm)"),
+    MX_FIELD(windows, kParam, kI32, "model: evaluation windows (first N of the text); else 0"),
+    MX_FIELD(calib_windows, kParam, kI32, "model: calibration windows used by PTQ; else 0"),
+    MX_FIELD(bits_budget, kParam, kF64,
+             "model: mixed-precision budget, average element bits per linear weight; 0 = none"),
     MX_FIELD(mse, kMetric, kF64, "mean squared error (1/m) sum e^2"),
     MX_FIELD(sqnr_db, kMetric, kF64, "10 log10(sum x^2 / sum e^2), whole tensor; +inf if e == 0"),
     MX_FIELD(max_abs_err, kMetric, kF64, "max |e|"),
@@ -53,14 +61,20 @@ const std::array kFields = {
     MX_FIELD(underflow_pct, kMetric, kF64, "% of nonzero inputs that became 0"),
     MX_FIELD(kernel_pct, kMetric, kF64, "% of all elements quantized to 0"),
     MX_FIELD(nonfinite_pct, kMetric, kF64, "% of elements whose quantized value is NaN/Inf"),
+    MX_FIELD(bits_per_byte, kMetric, kF64,
+             "model: mean next-byte cross-entropy in bits over the evaluation windows; else NaN"),
+    MX_FIELD(perplexity, kMetric, kF64, "model: byte perplexity 2^bits_per_byte; else NaN"),
+    MX_FIELD(weight_bits, kMetric, kF64,
+             "model: element bits per linear weight, averaged by parameter count; else NaN"),
     MX_FIELD(elapsed_s, kInfo, kF64, "seconds spent on the point (may differ between runs)"),
     MX_FIELD(host, kInfo, kStr, "host that computed the point (may differ)"),
     MX_FIELD(pid, kInfo, kI64, "process id that computed the point (may differ)"),
 };
 #undef MX_FIELD
 
-constexpr std::array<std::string_view, 6> kAxes = {"workload",   "seed",       "format",
-                                                   "block_size", "scale_rule", "rounding"};
+constexpr std::array<std::string_view, 9> kAxes = {
+    "workload",   "seed",       "format",   "act_format", "algorithm",
+    "accum",      "block_size", "scale_rule", "rounding"};
 
 template <typename T>
 T load(const PointRow& r, const FieldDef& f) {

@@ -33,6 +33,13 @@ struct PointRow {
   char rounding[24];
   std::uint64_t rounding_seed;
   std::uint64_t n;
+  // Model workloads (empty / 0 for tensor workloads and in files written before they existed).
+  char act_format[24];
+  char algorithm[24];
+  char accum[24];
+  std::int32_t windows;
+  std::int32_t calib_windows;
+  double bits_budget;
   double mse;
   double sqnr_db;
   double max_abs_err;
@@ -43,6 +50,9 @@ struct PointRow {
   double underflow_pct;
   double kernel_pct;
   double nonfinite_pct;
+  double bits_per_byte;
+  double perplexity;
+  double weight_bits;
   double elapsed_s;
   char host[64];
   std::int64_t pid;

@@ -19,6 +19,7 @@
 
 #include "emulator/quantize.hpp"
 #include "experiments/h5_results.hpp"
+#include "experiments/model_point.hpp"
 #include "experiments/mpi_world.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/stats.hpp"
@@ -63,13 +64,22 @@ std::string data_key(const WorkloadSpec& w, std::int64_t seed) {
   return w.kind == WorkloadKind::kFile ? w.name : fmt::format("{}#{}", w.name, seed);
 }
 
-using DataCache = std::map<std::string, std::shared_ptr<const Tensor>>;
+// Tensor workloads by data_key; model workloads (the checkpoint and text) by name.
+struct DataCache {
+  std::map<std::string, std::shared_ptr<const Tensor>> tensors;
+  std::map<std::string, std::shared_ptr<const ModelData>> models;
+};
 
 void load_data(const SweepConfig& c, const Point& p, int threads, DataCache& cache) {
   const WorkloadSpec& w = c.workload_specs.at(p.workload);
+  if (w.kind == WorkloadKind::kModel) {
+    if (!cache.models.count(w.name)) cache.models[w.name] = load_model_data(w);
+    return;
+  }
   const std::string key = data_key(w, p.seed);
-  if (cache.count(key)) return;
-  cache[key] = std::make_shared<const Tensor>(make_workload(w, data_seed(w.name, p.seed), threads));
+  if (cache.tensors.count(key)) return;
+  cache.tensors[key] =
+      std::make_shared<const Tensor>(make_workload(w, data_seed(w.name, p.seed), threads));
 }
 
 // Finished records handed from the worker threads to the main thread.
@@ -98,7 +108,10 @@ class Pool {
             if (k >= mine_.size()) break;
             const Point& p = points[mine_[k]];
             const WorkloadSpec& w = c.workload_specs.at(p.workload);
-            PointRecord r = run_point(p, w, *cache.at(data_key(w, p.seed)), q, codes);
+            PointRecord r =
+                w.kind == WorkloadKind::kModel
+                    ? run_model_point(p, w, *cache.models.at(w.name))
+                    : run_point(p, w, *cache.tensors.at(data_key(w, p.seed)), q, codes);
             std::lock_guard lk(box.m);
             box.ready.push_back(r);
             box.cv.notify_one();
@@ -250,10 +263,12 @@ SweepSummary run_sweep(const SweepOptions& opt) {
         file_complete = rf.complete != 0;
         fresh = false;
       }
-      // File workloads are read now, so a bad file fails before anything is written.
-      for (const Point& p : points)
-        if (l.config.workload_specs.at(p.workload).kind == WorkloadKind::kFile)
+      // File and model workloads are read now, so a bad file fails before anything is written.
+      for (const Point& p : points) {
+        const WorkloadKind k = l.config.workload_specs.at(p.workload).kind;
+        if (k == WorkloadKind::kFile || k == WorkloadKind::kModel)
           load_data(l.config, p, threads, cache);
+      }
       if (fresh)
         create_result_file(l.output, l.config,
                            RunInfo{opt.mxlab_version, opt.git_revision, host_name(), now_utc()},

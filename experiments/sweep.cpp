@@ -14,9 +14,12 @@ std::uint64_t hash_key(std::string_view s) {
 }
 
 std::string Point::key() const {
-  return fmt::format("workload={};seed={};format={};block_size={};scale_rule={};rounding={}",
-                     workload, seed, format, block_size, scale_rule_name(scale_rule),
-                     rounding_name(rounding));
+  std::string k =
+      fmt::format("workload={};seed={};format={};block_size={};scale_rule={};rounding={}",
+                  workload, seed, format, block_size, scale_rule_name(scale_rule),
+                  rounding_name(rounding));
+  if (model) k += fmt::format(";act_format={};algorithm={};accum={}", act_format, algorithm, accum);
+  return k;
 }
 
 std::string Point::id() const { return fmt::format("{:016x}", hash_key(key())); }
@@ -38,12 +41,19 @@ std::vector<Point> expand(const SweepConfig& c) {
   std::vector<Point> out;
   out.reserve(c.workloads.size() * c.seeds.size() * c.formats.size() * c.block_sizes.size() *
               c.scale_rules.size() * c.roundings.size());
-  for (const auto& w : c.workloads)
+  const std::vector<std::string> none = {""};
+  for (const auto& w : c.workloads) {
+    const bool model = c.workload_specs.at(w).kind == WorkloadKind::kModel;
     for (const auto s : c.seeds)
       for (const auto& f : c.formats)
-        for (const int b : c.block_sizes)
-          for (const auto r : c.scale_rules)
-            for (const auto m : c.roundings) out.push_back(Point{w, s, f, b, r, m});
+        for (const auto& act : model ? c.act_formats : none)
+          for (const auto& alg : model ? c.algorithms : none)
+            for (const auto& acc : model ? c.accum_models : none)
+              for (const int b : c.block_sizes)
+                for (const auto r : c.scale_rules)
+                  for (const auto m : c.roundings)
+                    out.push_back(Point{w, s, f, b, r, m, model, act, alg, acc});
+  }
   return out;
 }
 

@@ -121,10 +121,10 @@ std::string format_table(const ResultFile& r, const TableSpec& spec) {
   if (rf.name == cf.name)
     throw std::runtime_error(fmt::format("--cols {}: same as --rows", spec.cols));
   const FieldDef* mf = find_field(spec.metric);
-  if (!mf || mf->type != FieldType::kF64) {
+  if (!mf || mf->type != FieldType::kF64 || mf->role == FieldRole::kParam) {
     std::string names;
     for (const FieldDef& f : point_fields())
-      if (f.type == FieldType::kF64) names += (names.empty() ? "" : ", ") + std::string(f.name);
+      if (f.type == FieldType::kF64 && f.role != FieldRole::kParam) names += (names.empty() ? "" : ", ") + std::string(f.name);
     throw std::runtime_error(fmt::format("--metric {}: not a statistic ({})", spec.metric, names));
   }
 

@@ -131,6 +131,8 @@ Tensor make_workload(const WorkloadSpec& w, std::uint64_t seed, int threads) {
         throw std::runtime_error(fmt::format("workloads.{}.path: {} is empty", w.name, w.path));
       return t;
     }
+    case WorkloadKind::kModel:
+      throw std::logic_error("a model workload has no tensor (run_model_point evaluates it)");
   }
   throw std::logic_error("unknown workload kind");
 }

@@ -192,13 +192,14 @@ void QuantLinear::prepare_emulated() {
 }
 
 void QuantLinear::forward(const Eigen::Ref<const RowMatrixXf>& x, RowMatrixXf& y) const {
-  const bool plain = !format_.act && input_scale_.size() == 0;
+  const bool plain = !format_.act && input_scale_.size() == 0 && !act_fn_;
   if (!format_.accum && plain) {
     y.noalias() = x * effective_.transpose();
     return;
   }
   RowMatrixXf xq = x;
   if (input_scale_.size() != 0) xq.array().rowwise() *= input_scale_.transpose().array();
+  if (act_fn_) (*act_fn_)(xq);
   if (!format_.accum) {
     if (act_q_)
       quantize_rows(*act_q_, xq.data(), xq.rows(), xq.cols());

@@ -3,6 +3,7 @@
 // own weights and formats (mixed precision, PTQ output).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,11 @@ class QuantLinear {
   // x diag(m); the caller gives weights W diag(m)^-1 through set_weight. Empty: none.
   void set_input_scale(Eigen::VectorXf m);
   const Eigen::VectorXf& input_scale() const { return input_scale_; }
+  // A custom activation quantizer (per-token int<N>, CrossQuant: experiments/model/
+  // act_quant.hpp) applied in place to x diag(m) instead of fmt.act, which should be none.
+  using ActQuantizer = std::function<void(RowMatrixXf&)>;
+  void set_act_quantizer(std::shared_ptr<const ActQuantizer> q) { act_fn_ = std::move(q); }
+  bool has_act_quantizer() const { return act_fn_ != nullptr; }
 
   // y = Q_a(x diag(m)) Q_w(W)^T. x: tokens x in (any outer stride). Thread-safe (const).
   void forward(const Eigen::Ref<const RowMatrixXf>& x, RowMatrixXf& y) const;
@@ -85,6 +91,7 @@ class QuantLinear {
   LayerId id_;
   RowMatrixXf original_, effective_;
   Eigen::VectorXf input_scale_;
+  std::shared_ptr<const ActQuantizer> act_fn_;
   LinearFormat format_;
   // Emulated accumulation only: the weight operand and both operands' specs.
   std::optional<MxMatrix> w_mx_;

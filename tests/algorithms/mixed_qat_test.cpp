@@ -51,6 +51,22 @@ TEST(MixedPrecision, MeetsBudgetExactlyAndBeatsUniform) {
   EXPECT_NEAR(cf[2] - cf[0], 0.5 * std::log2(1000.0), 1e-12);
 }
 
+TEST(MixedPrecision, GramCostEqualsMeasuredCost) {
+  std::vector<QuantSpec> levels;
+  for (const char* f : {"mxint2", "mxint4", "mxint8"})
+    levels.push_back(parse_quant_spec(f, 32, 0, RoundSpec{}, ScaleRule::kFloor));
+  const Mat w = testing::gaussian(24, 96, 80);
+  const Mat x = testing::gaussian(200, 96, 81, 3.0);
+  const LayerCost a = measured_cost(w, x, levels);
+  const LayerCost b = measured_cost_gram(w, x.transpose() * x, levels);
+  ASSERT_EQ(a.distortion.size(), b.distortion.size());
+  EXPECT_EQ(a.params, b.params);
+  for (std::size_t i = 0; i < a.distortion.size(); ++i)
+    EXPECT_NEAR(b.distortion[i], a.distortion[i], 1e-9 * a.distortion[i]) << i;
+  EXPECT_GT(a.distortion[0], a.distortion[1]);
+  EXPECT_THROW(measured_cost_gram(w, Mat::Identity(5, 5), levels), std::invalid_argument);
+}
+
 TEST(MixedPrecision, MeasuredSensitivityBeatsUniform) {
   // Three layers whose inputs differ in scale: their output errors differ in sensitivity.
   std::vector<QuantSpec> levels;

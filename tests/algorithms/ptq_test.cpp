@@ -47,6 +47,23 @@ TEST(Ptq, W4A8MxintOrdering) {
   EXPECT_GT(sqnr["awq+gptq"], std::max(sqnr["awq"], sqnr["gptq"]));
 }
 
+TEST(Ptq, StatsRowsOnlyLimitTheStatistics) {
+  const Mat x = testing::llm_activations(512, 128, 72, 50.0, 62);
+  const Mat w = testing::gaussian(32, 128, 73, 0.02);
+  for (const char* n : {"smoothquant+awq+gptq", "crossquant"}) {
+    PtqOptions o = w4a8(*parse_algorithm(n));
+    if (std::string(n) == "crossquant") o.act = parse_quant_spec("int8", 32, 0, RoundSpec{}, ScaleRule::kFloor);
+    const PtqResult all = run_ptq(w, x, o);
+    o.stats_rows = 100;
+    const PtqResult some = run_ptq(w, x, o);
+    EXPECT_EQ(all.w_q_scaled, some.w_q_scaled) << n;
+    EXPECT_EQ(all.smooth, some.smooth) << n;
+    EXPECT_EQ(some.act_counts.total, 100u * 128u) << n;
+    EXPECT_EQ(all.act_counts.total, 512u * 128u) << n;
+    EXPECT_NE(all.output.sqnr_db, some.output.sqnr_db) << n;
+  }
+}
+
 TEST(Ptq, CrossQuantReportsKernel) {
   const Mat x = testing::llm_activations(256, 128, 72, 50.0, 31);
   const Mat w = testing::gaussian(32, 128, 73);

@@ -65,7 +65,7 @@ TEST_F(SweepCli, ConfigErrorsExitWith1AndNameTheKey) {
   testing::write_text(dir_ / "ptq.toml", std::string(kConfig) + "[algorithms.gptq]\nblock = 128\n");
   e = mxlab({"sweep", "--config", dir_ / "ptq.toml", "--output", dir_ / "x.h5"});
   EXPECT_EQ(e.code, 1);
-  EXPECT_THAT(e.err, HasSubstr("ptq.toml: algorithms: PTQ algorithms are not implemented yet"));
+  EXPECT_THAT(e.err, HasSubstr("ptq.toml: algorithms: per-algorithm option tables are reserved"));
   e = mxlab({"sweep", "--config", dir_ / "none.toml"});
   EXPECT_EQ(e.code, 1);
   EXPECT_THAT(e.err, HasSubstr("--config " + (dir_ / "none.toml") + ": cannot read the file"));

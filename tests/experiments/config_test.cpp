@@ -111,16 +111,24 @@ TEST(SweepConfig, BadValuesNameKeyAndValue) {
               StartsWith("test.toml: sweep.workloads[0]: no workload 'zz'"));
 }
 
-TEST(SweepConfig, ReservedAxesAreRejectedForNow) {
-  EXPECT_THAT(sweep_error("formats = [\"mxint8\"]\nalgorithms = [\"gptq\"]"),
-              StartsWith("test.toml: sweep.algorithms: PTQ algorithms are not implemented yet"));
-  EXPECT_THAT(
-      sweep_error("formats = [\"mxint8\"]\naccum_models = [\"h100\"]"),
-      StartsWith("test.toml: sweep.accum_models: accumulation models are not implemented yet"));
+TEST(SweepConfig, ModelAxesNeedAModelWorkload) {
+  EXPECT_EQ(sweep_error("formats = [\"mxint8\"]\nalgorithms = [\"gptq\"]"),
+            "test.toml: sweep.algorithms: applies to model workloads only (no workload in "
+            "sweep.workloads has kind = \"model\")");
+  EXPECT_THAT(sweep_error("formats = [\"mxint8\"]\naccum_models = [\"h100-mma-fp8\"]"),
+              StartsWith("test.toml: sweep.accum_models: applies to model workloads only"));
+  EXPECT_THAT(sweep_error("formats = [\"mxint8\"]\nact_formats = [\"mxint8\"]"),
+              StartsWith("test.toml: sweep.act_formats: applies to model workloads only"));
+  EXPECT_THAT(sweep_error("formats = [\"none\"]"),
+              StartsWith("test.toml: sweep.formats[0]: 'none' applies to model workloads only"));
   EXPECT_THAT(
       error_of(std::string("[sweep]\nformats = [\"mxint8\"]\n[accum_models.h100]\nalign = 25\n") +
                kWorkload),
-      StartsWith("test.toml: accum_models: accumulation models are not implemented yet"));
+      StartsWith("test.toml: accum_models: custom accumulation-model tables are reserved"));
+  EXPECT_THAT(
+      error_of(std::string("[sweep]\nformats = [\"mxint8\"]\n[algorithms.gptq]\nblock = 1\n") +
+               kWorkload),
+      StartsWith("test.toml: algorithms: per-algorithm option tables are reserved"));
 }
 
 TEST(SweepConfig, WorkloadValidation) {
@@ -129,7 +137,7 @@ TEST(SweepConfig, WorkloadValidation) {
   };
   EXPECT_EQ(wl("shape = [4]"),
             "test.toml: workloads.w.kind: missing (normal, laplace, student_t, llm_activations, "
-            "weights, file)");
+            "weights, file, model)");
   EXPECT_THAT(wl("kind = \"gauss\"\nshape = [4]"),
               StartsWith("test.toml: workloads.w.kind: unknown workload kind 'gauss'"));
   EXPECT_EQ(wl("kind = \"normal\"\nshape = [4, 0]"),

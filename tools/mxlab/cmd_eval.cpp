@@ -27,11 +27,59 @@ struct EvalArgs {
   std::string algorithm = "rtn", calib;
   long long windows = 128, window_size = 512, calib_windows = 0, stats_windows = 1;
   int block_size = 32, threads = 1;
-  double bits_budget = 0;
+  double bits_budget = 0, alpha = 0.5;
+  std::vector<std::string> levels = {"mxint2", "mxint3", "mxint4", "mxint8"};
   bool progress = false;
 };
 
 nlohmann::json num_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+void print_ptq(const model::ModelPtqSummary& s) {
+  if (s.calib_windows == 0) return;
+  std::printf("ptq %s on %zu calibration windows (sequential, %.1f s)", s.algorithm.c_str(),
+              s.calib_windows, s.seconds);
+  if (s.bits_budget > 0)
+    std::printf("; mixed precision: budget %g bits, allocated %.4f bits per weight", s.bits_budget,
+                s.weight_bits);
+  std::printf("\nper-layer PTQ error on the calibration inputs (layer output vs fp32 layer):\n");
+  std::printf("  %-34s %-10s %9s %9s %8s %9s %7s\n", "layer", "weights", "out SQNR", "W SQNR",
+              "kernel%", "smooth", "awq r");
+  for (const auto& l : s.layers) {
+    const std::string smooth =
+        l.smooth_min == 1 && l.smooth_max == 1 ? "-" : fmt::format("{:.3g}", l.smooth_max / l.smooth_min);
+    const std::string awq = l.awq_ratio < 0 ? "-" : fmt::format("{:.2f}", l.awq_ratio);
+    std::printf("  %-34s %-10s %9.2f %9.2f %8.3f %9s %7s\n", l.name.c_str(),
+                l.weight_format.c_str(), l.output.sqnr_db, l.weight_sqnr_db, 100 * l.act_kernel,
+                smooth.c_str(), awq.c_str());
+  }
+}
+
+nlohmann::json ptq_json(const model::ModelPtqSummary& s) {
+  nlohmann::json j = {{"algorithm", s.algorithm},
+                      {"calib_windows", s.calib_windows},
+                      {"bits_budget", s.bits_budget},
+                      {"weight_bits", s.weight_bits},
+                      {"seconds", s.seconds}};
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : s.layers)
+    layers.push_back({{"name", l.name},
+                      {"weight_format", l.weight_format},
+                      {"weight_bits", l.weight_bits},
+                      {"params", l.params},
+                      {"calib_output_sqnr_db", num_or_null(l.output.sqnr_db)},
+                      {"calib_output_mse", num_or_null(l.output.mse)},
+                      {"calib_output_cosine", num_or_null(l.output.cosine)},
+                      {"weight_sqnr_db", num_or_null(l.weight_sqnr_db)},
+                      {"act_kernel_proportion", l.act_kernel},
+                      {"smooth_min", l.smooth_min},
+                      {"smooth_max", l.smooth_max},
+                      {"awq_ratio", l.awq_ratio < 0 ? nlohmann::json() : nlohmann::json(l.awq_ratio)},
+                      {"gptq_damp", l.gptq_damp < 0 ? nlohmann::json() : nlohmann::json(l.gptq_damp)},
+                      {"rtn_distortion", l.distortion < 0 ? nlohmann::json() : nlohmann::json(l.distortion)},
+                      {"seconds", l.seconds}});
+  j["layers"] = layers;
+  return j;
+}
 
 int run_eval(const EvalArgs& a) {
   using model::ModelError;
@@ -51,6 +99,12 @@ int run_eval(const EvalArgs& a) {
   ptq.window_size = static_cast<std::size_t>(a.window_size);
   ptq.bits_budget = a.bits_budget;
   ptq.threads = a.threads;
+  ptq.block_size = a.block_size;
+  ptq.alpha = a.alpha;
+  ptq.levels = a.levels;
+  ptq.verbose = true;
+  if (!(a.alpha >= 0 && a.alpha <= 1))
+    throw ModelError(fmt::format("--alpha must be in [0, 1] (got {})", a.alpha));
   if (!a.report.empty()) check_writable("--report", a.report);
 
   model::EvalOptions eo;
@@ -76,6 +130,7 @@ int run_eval(const EvalArgs& a) {
               m.config().num_hidden_layers, m.config().hidden_size, m.config().vocab_size);
   std::printf("weights %s, activations %s, block %d, accumulator %s\n", a.weight_format.c_str(),
               a.act_format.c_str(), a.block_size, a.accum.c_str());
+  print_ptq(summary);
   if (!r.per_layer.empty()) {
     std::printf("per-layer output error vs fp32 (first %zu window%s):\n",
                 std::min<std::size_t>(eo.stats_windows, r.windows), eo.stats_windows == 1 ? "" : "s");
@@ -108,6 +163,7 @@ int run_eval(const EvalArgs& a) {
                         {"max_abs_error", num_or_null(l.stats.max_abs)},
                         {"cosine", num_or_null(l.stats.cosine())}, {"outputs", l.stats.n}});
     j["per_layer"] = layers;
+    j["ptq"] = ptq_json(summary);
     j["seconds"] = r.seconds;
     j["model"] = a.model;
     j["text"] = a.text;
@@ -136,10 +192,12 @@ void register_eval(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--threads", a->threads, "windows evaluated in parallel (default 1; results do not depend on it)");
   sub->add_option("--report", a->report, "JSON report (bits_per_byte, perplexity, per_layer, ...)");
   sub->add_option("--stats-windows", a->stats_windows, "per-layer error statistics over the first N windows (default 1)");
-  sub->add_option("--algorithm", a->algorithm, "PTQ algorithm applied before evaluation (default rtn)");
-  sub->add_option("--calib", a->calib, "calibration text for --algorithm");
-  sub->add_option("--calib-windows", a->calib_windows, "calibration windows");
-  sub->add_option("--bits-budget", a->bits_budget, "mixed precision: mean weight bits");
+  sub->add_option("--algorithm", a->algorithm, "PTQ before evaluation: rtn (default), smoothquant, awq, gptq, smoothquant+gptq, awq+gptq, smoothquant+awq+gptq, crossquant");
+  sub->add_option("--calib", a->calib, "calibration text (bytes): needed by every algorithm but rtn and by --bits-budget");
+  sub->add_option("--calib-windows", a->calib_windows, "calibration windows: the first N non-overlapping windows of --calib (default 32)");
+  sub->add_option("--bits-budget", a->bits_budget, "mixed precision: mean weight element bits over the linears (needs --calib; levels from --levels)");
+  sub->add_option("--levels", a->levels, "mixed-precision candidate weight formats, ascending (default mxint2 mxint3 mxint4 mxint8)");
+  sub->add_option("--alpha", a->alpha, "SmoothQuant migration strength / CrossQuant exponent (default 0.5)");
   sub->add_flag("--progress", a->progress, "show progress on stderr even when it is not a terminal");
   out.push_back({sub, [a] {
                    try {
