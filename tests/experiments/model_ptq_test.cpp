@@ -11,6 +11,7 @@
 #include "experiments/model/llama_forward.hpp"
 #include "experiments/model/model_error.hpp"
 #include "experiments/model/model_ptq.hpp"
+#include "tests/model/error_of.hpp"
 
 namespace mx::model {
 namespace {
@@ -45,15 +46,7 @@ double bpb(const LlamaModel& m, std::size_t windows) {
   return evaluate(m, read_text(kTest), eo).bits_per_byte;
 }
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ModelError& e) {
-    return e.what();
-  }
-  return "";
-}
+using mx::test::error_of;
 
 // The inputs of every linear when `m` runs the calibration windows (window size 128).
 std::map<std::string, algo::Mat> forward_inputs(const LlamaModel& m, std::size_t windows) {

@@ -22,6 +22,7 @@
 #include "formats/descriptor.hpp"
 #include "tests/cli/run_mxlab.hpp"
 #include "tests/model/st_writer.hpp"
+#include "tests/model/error_of.hpp"
 
 namespace mx::model {
 namespace {
@@ -31,16 +32,7 @@ using test::StEntry;
 
 const std::string kModelDir = std::string(MX_SHARED_DIR) + "/models/bytellama-7m";
 
-// The error message of fn(), or "" when it does not throw ModelError.
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const ModelError& e) {
-    return e.what();
-  }
-  return "";
-}
+using mx::test::error_of;
 
 TEST(Safetensors, HalfAndBf16ConvertExactly) {
   // Every fp16 code against the formats/ codec; bf16 is the top half of fp32.
