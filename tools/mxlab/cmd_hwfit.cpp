@@ -11,8 +11,6 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,6 +21,7 @@
 #include "emulator/accum_model.hpp"
 #include "emulator/hwcheck.hpp"
 #include "emulator/hwfit.hpp"
+#include "emulator/tensor.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {
@@ -137,13 +136,8 @@ int run_hwfit(const HwfitArgs& h) {
     j["layout"] = pf.layout;
     j["families"] = nlohmann::json::array();
     for (const FitResult& r : fits) j["families"].push_back(to_json(r));
-    const std::string tmp = h.report + ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << j.dump(2) << "\n";
-      if (!out) throw std::runtime_error(fmt::format("--report {}: cannot write", h.report));
-    }
-    std::filesystem::rename(tmp, h.report);
+    const std::string text = j.dump(2) + "\n";
+    write_file_atomic(h.report, text.data(), text.size());  // temp + fsync + rename
   }
   return 0;
 }
