@@ -38,7 +38,8 @@ AwqResult awq_search_scales(const Mat& x, const Mat& w, const Quantizer& wq, con
     if (use_aq) xq = aq.quantize_rows(xq);
     const Mat y = xq * wq.quantize_rows(ws).transpose();
     const double loss = (y_ref - y).squaredNorm() / double(y.size());
-    if (!std::isfinite(loss)) throw std::runtime_error(fmt::format("awq: non-finite loss at ratio {}", ratio));
+    if (!std::isfinite(loss))
+      throw std::runtime_error(fmt::format("awq: non-finite loss at ratio {}", ratio));
     res.losses.push_back(loss);
     if (g == 0) res.loss_identity = loss;
     if (loss < best) {
@@ -73,7 +74,8 @@ Mat awq_clip(const Mat& x, const Mat& w, const Quantizer& wq, const AwqOptions& 
           wc[static_cast<std::size_t>(j)] = std::clamp(w(r, c0 + j), -m, m);
         const RowParams p = wq.find_params_row(wc.data(), n, 1);
         for (Index j = 0; j < n; ++j)
-          d[static_cast<std::size_t>(j)] = wq.quantize(wc[static_cast<std::size_t>(j)], p) - w(r, c0 + j);
+          d[static_cast<std::size_t>(j)] =
+              wq.quantize(wc[static_cast<std::size_t>(j)], p) - w(r, c0 + j);
         const Eigen::Map<const Vec> dv(d.data(), n);
         const double err = dv.dot(g * dv);
         if (i == 0) before += err;

@@ -16,23 +16,23 @@
 namespace mx::algo {
 
 struct AwqOptions {
-  int grid = 20;             // scale ratios 0, 1/grid, ..., (grid-1)/grid; ratio 0 is s = 1
+  int grid = 20;  // scale ratios 0, 1/grid, ..., (grid-1)/grid; ratio 0 is s = 1
   bool clip = true;
-  int clip_grid = 20;        // shrink factors 1, 1 - 1/clip_grid, ... down to 1 - max_shrink
+  int clip_grid = 20;  // shrink factors 1, 1 - 1/clip_grid, ... down to 1 - max_shrink
   double max_shrink = 0.5;
-  Index max_tokens = 512;    // scale search on every (T / max_tokens)-th token (P9: stride >= 1)
-  bool pow2 = false;         // round the scales to powers of two
+  Index max_tokens = 512;     // scale search on every (T / max_tokens)-th token (P9: stride >= 1)
+  bool pow2 = false;          // round the scales to powers of two
   bool quantize_acts = true;  // quantize activations during the scale search (when enabled)
 };
 
 struct AwqResult {
-  Vec scales;                   // chosen s (ones if ratio 0 won)
+  Vec scales;  // chosen s (ones if ratio 0 won)
   double best_ratio = 0;
-  double loss_identity = 0;     // objective at s = 1
-  double loss_best = 0;         // objective at the chosen s (<= loss_identity)
-  std::vector<double> losses;   // objective per grid point
-  double clip_err_before = 0;   // sum over (row, group) of the clip objective, no clipping
-  double clip_err_after = 0;    // with the chosen clips (<= before)
+  double loss_identity = 0;    // objective at s = 1
+  double loss_best = 0;        // objective at the chosen s (<= loss_identity)
+  std::vector<double> losses;  // objective per grid point
+  double clip_err_before = 0;  // sum over (row, group) of the clip objective, no clipping
+  double clip_err_after = 0;   // with the chosen clips (<= before)
 };
 
 // The scale search. Objective: mean over the subsampled tokens and the rows of

@@ -10,7 +10,8 @@ CrossQuantResult crossquant(const Mat& x, int bits, double alpha, const Vec* sta
   const Index t = x.rows(), k = x.cols();
   const double qmax = std::ldexp(1.0, bits - 1) - 1;
   const Vec rowmax = x.cwiseAbs().rowwise().maxCoeff();
-  const Vec colmax = static_colmax ? *static_colmax : Vec(x.cwiseAbs().colwise().maxCoeff().transpose());
+  const Vec colmax =
+      static_colmax ? *static_colmax : Vec(x.cwiseAbs().colwise().maxCoeff().transpose());
   Vec tp(t), cp(k);
   for (Index i = 0; i < t; ++i) tp(i) = std::pow(rowmax(i), alpha);
   for (Index j = 0; j < k; ++j) cp(j) = std::pow(colmax(j), 1.0 - alpha);

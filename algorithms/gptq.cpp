@@ -33,7 +33,8 @@ void invert_lower_in_place(Eigen::Ref<Mat> l) {
   invert_lower_in_place(l.bottomRightCorner(n2, n2));
   Mat b = l.bottomLeftCorner(n2, n1);
   Mat t = l.bottomRightCorner(n2, n2).triangularView<Eigen::Lower>() * b;
-  l.bottomLeftCorner(n2, n1).noalias() = -(t * l.topLeftCorner(n1, n1).triangularView<Eigen::Lower>());
+  l.bottomLeftCorner(n2, n1).noalias() =
+      -(t * l.topLeftCorner(n1, n1).triangularView<Eigen::Lower>());
   l.topRightCorner(n1, n2).setZero();
 }
 
@@ -57,8 +58,8 @@ Mat inverse_cholesky_upper(const Mat& h) {
   const double tol = 64.0 * std::numeric_limits<double>::epsilon() * dmax;
   for (Index i = 0; i < k; ++i) {
     if (!(m(i, i) * m(i, i) > tol))
-      throw SingularHessian(fmt::format(
-          "Hessian is singular to working precision (pivot {} of {})", k - 1 - i, k));
+      throw SingularHessian(
+          fmt::format("Hessian is singular to working precision (pivot {} of {})", k - 1 - i, k));
   }
   invert_lower_in_place(m);
   return m.reverse();  // J M^-1 J, upper triangular
@@ -99,7 +100,7 @@ GptqResult gptq_quantize(const Mat& w_in, const Mat& h_in, const Quantizer& quan
     std::stable_sort(perm.begin(), perm.end(), [&](Index a, Index b) { return d(a) > d(b); });
     Eigen::PermutationMatrix<Eigen::Dynamic, Eigen::Dynamic, Index> p(k);
     for (Index i = 0; i < k; ++i) p.indices()(i) = perm[static_cast<std::size_t>(i)];
-    w = w * p;               // column i of the result = column perm[i]
+    w = w * p;  // column i of the result = column perm[i]
     h = p.transpose() * h * p;
   }
 
@@ -118,8 +119,10 @@ GptqResult gptq_quantize(const Mat& w_in, const Mat& h_in, const Quantizer& quan
       break;
     } catch (const SingularHessian& e) {
       if (damp <= 0)
-        throw SingularHessian(fmt::format("{}; without damping the calibration data must span "
-                                          "every input (use damp > 0)", e.what()));
+        throw SingularHessian(
+            fmt::format("{}; without damping the calibration data must span "
+                        "every input (use damp > 0)",
+                        e.what()));
       if (attempt >= opt.damp_retries)
         throw SingularHessian(fmt::format("{} even with damping {}", e.what(), damp));
       damp *= 10;

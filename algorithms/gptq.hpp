@@ -25,17 +25,17 @@ class SingularHessian : public std::runtime_error {
 };
 
 struct GptqOptions {
-  double damp = 0.01;   // relative damping: lambda = damp * mean(diag H)
-  Index block = 128;    // lazy batch (rounded to a multiple of the quantizer's group)
+  double damp = 0.01;  // relative damping: lambda = damp * mean(diag H)
+  Index block = 128;   // lazy batch (rounded to a multiple of the quantizer's group)
   bool act_order = false;
   int damp_retries = 3;  // damp > 0 and still not positive definite: damp *= 10, this often
 };
 
 struct GptqResult {
-  Mat q;                  // the quantized (dequantized) weights, original column order
-  double loss = 0;        // sum of the per-column OBS losses (w - q)^2 / (2 d^2)
-  double damp_used = 0;   // relative damping finally used
-  double lambda = 0;      // absolute damping added to the diagonal
+  Mat q;                   // the quantized (dequantized) weights, original column order
+  double loss = 0;         // sum of the per-column OBS losses (w - q)^2 / (2 d^2)
+  double damp_used = 0;    // relative damping finally used
+  double lambda = 0;       // absolute damping added to the diagonal
   Index dead_columns = 0;  // inputs never active (diag H = 0): weights zeroed (pitfall P3)
   Index lazy_block = 0;    // lazy batch used
   QuantCounts counts;

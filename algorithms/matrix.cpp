@@ -20,8 +20,7 @@ Mat to_matrix(const Tensor& t, const std::string& what) {
       const std::size_t k = i * cols + j;
       const double v = t.dtype == DType::kF32 ? static_cast<double>(t.f32[k]) : t.f64[k];
       if (!std::isfinite(v))
-        throw std::invalid_argument(
-            fmt::format("{}: non-finite value at [{}, {}]", what, i, j));
+        throw std::invalid_argument(fmt::format("{}: non-finite value at [{}, {}]", what, i, j));
       m(static_cast<Index>(i), static_cast<Index>(j)) = v;
     }
   }

@@ -24,7 +24,8 @@ BitAllocation finish(const std::vector<LayerCost>& layers, const std::vector<dou
 void check(const std::vector<LayerCost>& layers, const std::vector<double>& levels, double budget) {
   if (levels.empty()) throw std::invalid_argument("bit allocation: no levels");
   for (std::size_t i = 1; i < levels.size(); ++i)
-    if (!(levels[i] > levels[i - 1])) throw std::invalid_argument("bit allocation: levels must ascend");
+    if (!(levels[i] > levels[i - 1]))
+      throw std::invalid_argument("bit allocation: levels must ascend");
   double min_bits = 0;
   for (const auto& l : layers) {
     if (l.distortion.size() != levels.size())
@@ -111,9 +112,10 @@ LayerCost measured_cost(const Mat& w, const Mat& x, const std::vector<QuantSpec>
 LayerCost measured_cost_gram(const Mat& w, const Mat& gram,
                              const std::vector<QuantSpec>& per_level) {
   if (gram.rows() != w.cols() || gram.cols() != w.cols())
-    throw std::invalid_argument(fmt::format("measured_cost_gram: Gram matrix is {} x {}, weights "
-                                            "have {} columns",
-                                            gram.rows(), gram.cols(), w.cols()));
+    throw std::invalid_argument(
+        fmt::format("measured_cost_gram: Gram matrix is {} x {}, weights "
+                    "have {} columns",
+                    gram.rows(), gram.cols(), w.cols()));
   LayerCost c;
   c.params = w.size();
   for (const QuantSpec& s : per_level) {

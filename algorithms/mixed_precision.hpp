@@ -13,8 +13,8 @@
 namespace mx::algo {
 
 struct LayerCost {
-  Index params = 0;                 // n_l
-  std::vector<double> distortion;   // D_l at each bit level (same order as the levels)
+  Index params = 0;                // n_l
+  std::vector<double> distortion;  // D_l at each bit level (same order as the levels)
 };
 
 struct BitAllocation {
@@ -54,6 +54,7 @@ LayerCost measured_cost(const Mat& w, const Mat& x, const std::vector<QuantSpec>
 // The same cost from the Gram matrix G = X^T X of the calibration inputs (K x K):
 // |X dW^T|_F^2 = tr(dW G dW^T), dW = RTN(W) - W. For many tokens this is far cheaper than
 // measured_cost (no T x R products) and G can be shared by layers with the same input.
-LayerCost measured_cost_gram(const Mat& w, const Mat& gram, const std::vector<QuantSpec>& per_level);
+LayerCost measured_cost_gram(const Mat& w, const Mat& gram,
+                             const std::vector<QuantSpec>& per_level);
 
 }  // namespace mx::algo

@@ -52,8 +52,8 @@ PtqResult run_ptq(const Mat& w, const Mat& x, const PtqOptions& opt) {
   const Algorithm a = opt.algorithm;
   const bool sq = a == Algorithm::kSmoothQuant || a == Algorithm::kSmoothQuantGptq ||
                   a == Algorithm::kSmoothQuantAwqGptq;
-  const bool awq = a == Algorithm::kAwq || a == Algorithm::kAwqGptq ||
-                   a == Algorithm::kSmoothQuantAwqGptq;
+  const bool awq =
+      a == Algorithm::kAwq || a == Algorithm::kAwqGptq || a == Algorithm::kSmoothQuantAwqGptq;
   const bool gptq = a == Algorithm::kGptq || a == Algorithm::kSmoothQuantGptq ||
                     a == Algorithm::kAwqGptq || a == Algorithm::kSmoothQuantAwqGptq;
   const bool cq = a == Algorithm::kCrossQuant;

@@ -18,7 +18,14 @@
 namespace mx::algo {
 
 enum class Algorithm : std::uint8_t {
-  kRtn, kSmoothQuant, kAwq, kGptq, kSmoothQuantGptq, kAwqGptq, kSmoothQuantAwqGptq, kCrossQuant,
+  kRtn,
+  kSmoothQuant,
+  kAwq,
+  kGptq,
+  kSmoothQuantGptq,
+  kAwqGptq,
+  kSmoothQuantAwqGptq,
+  kCrossQuant,
 };
 
 std::optional<Algorithm> parse_algorithm(std::string_view name);
@@ -28,8 +35,8 @@ std::string_view algorithm_names();
 
 struct PtqOptions {
   Algorithm algorithm = Algorithm::kRtn;
-  QuantSpec weight;   // weight quantizer (blocks along K of each output row)
-  QuantSpec act;      // activation quantizer (blocks along K of each token); kNone = weight-only
+  QuantSpec weight;    // weight quantizer (blocks along K of each output row)
+  QuantSpec act;       // activation quantizer (blocks along K of each token); kNone = weight-only
   double alpha = 0.5;  // SmoothQuant migration strength; CrossQuant exponent
   bool pow2_scales = false;  // SmoothQuant / AWQ factors rounded to powers of two
   GptqOptions gptq;
@@ -41,17 +48,17 @@ struct PtqOptions {
 };
 
 struct PtqResult {
-  Mat w_q;         // quantized weights in the original input basis: Qw(W diag(s)) diag(s)^-1
-  Mat w_q_scaled;  // Qw(W diag(s)): what the quantized GEMM multiplies with X diag(s)^-1
-  Vec smooth;      // s
+  Mat w_q;            // quantized weights in the original input basis: Qw(W diag(s)) diag(s)^-1
+  Mat w_q_scaled;     // Qw(W diag(s)): what the quantized GEMM multiplies with X diag(s)^-1
+  Vec smooth;         // s
   ErrorStats output;  // Yq against Y
   ErrorStats weight;  // w_q against W
   QuantCounts weight_counts, act_counts;
-  double act_kernel = 0;            // kernel proportion of the quantized activations
+  double act_kernel = 0;             // kernel proportion of the quantized activations
   double act_kernel_per_token = -1;  // CrossQuant: the per-token int<N> baseline's (else -1)
-  AwqResult awq;                    // when AWQ ran
+  AwqResult awq;                     // when AWQ ran
   bool ran_awq = false, ran_gptq = false, ran_smoothquant = false;
-  GptqResult gptq;                  // when GPTQ ran (its q is moved out into w_q_scaled)
+  GptqResult gptq;  // when GPTQ ran (its q is moved out into w_q_scaled)
   double seconds = 0;
 };
 

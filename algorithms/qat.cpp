@@ -27,7 +27,8 @@ SteResult fake_quant_ste(const Quantizer& q, const Mat& w) {
   return r;
 }
 
-QatResult qat_linear(const Mat& w_teacher, const Mat& x, const Quantizer& q, const QatOptions& opt) {
+QatResult qat_linear(const Mat& w_teacher, const Mat& x, const Quantizer& q,
+                     const QatOptions& opt) {
   QatResult res;
   const Mat y_t = x * w_teacher.transpose();
   const double denom = double(y_t.size());

@@ -27,10 +27,10 @@ struct QatOptions {
 };
 
 struct QatResult {
-  Mat w_latent;                // the trained float weights
-  Mat w_q;                     // Q(w_latent) at the best step
-  double loss_rtn = 0;         // the objective of RTN (step 0)
-  double loss_qat = 0;         // the best objective reached (<= loss_rtn)
+  Mat w_latent;                 // the trained float weights
+  Mat w_q;                      // Q(w_latent) at the best step
+  double loss_rtn = 0;          // the objective of RTN (step 0)
+  double loss_qat = 0;          // the best objective reached (<= loss_rtn)
   std::vector<double> history;  // objective per step
 };
 

@@ -50,7 +50,8 @@ QuantSpec parse_quant_spec(std::string_view name, int block_size, int group_size
     std::string_view rest = name.substr(3);
     const std::size_t us = rest.find('_');
     if (!parse_int(rest.substr(0, us), &s.bits) || s.bits < 2 || s.bits > 16)
-      throw std::invalid_argument(fmt::format("unknown quantizer '{}': int<N> needs 2 <= N <= 16", name));
+      throw std::invalid_argument(
+          fmt::format("unknown quantizer '{}': int<N> needs 2 <= N <= 16", name));
     s.kind = QuantKind::kIntChannel;
     while (rest.find('_') != std::string_view::npos) {
       rest = rest.substr(rest.find('_') + 1);
@@ -82,9 +83,10 @@ QuantSpec parse_quant_spec(std::string_view name, int block_size, int group_size
   try {
     f = parse_mx_format(name);
   } catch (const FormatError& e) {
-    throw std::invalid_argument(fmt::format(
-        "unknown quantizer '{}' (an MX format such as mxint4, mxfp4_e2m1, mxfp8_e4m3; "
-        "int<N>[_tensor|_g<G>][_asym]; none)", name));
+    throw std::invalid_argument(
+        fmt::format("unknown quantizer '{}' (an MX format such as mxint4, mxfp4_e2m1, mxfp8_e4m3; "
+                    "int<N>[_tensor|_g<G>][_asym]; none)",
+                    name));
   }
   if (f.block_size > 0 && f.scale != ScaleFormat::kE8m0)
     throw std::invalid_argument(
@@ -111,11 +113,11 @@ Quantizer::Quantizer(QuantSpec spec) : spec_(std::move(spec)) {
 Index Quantizer::group_cols(Index k) const {
   switch (spec_.kind) {
     case QuantKind::kMx:
-      return spec_.mx.format.block_size > 0
-                 ? std::min<Index>(k, spec_.mx.format.block_size)
-                 : k;
-    case QuantKind::kIntGroup: return std::min<Index>(k, spec_.group_size);
-    default: return k;
+      return spec_.mx.format.block_size > 0 ? std::min<Index>(k, spec_.mx.format.block_size) : k;
+    case QuantKind::kIntGroup:
+      return std::min<Index>(k, spec_.group_size);
+    default:
+      return k;
   }
 }
 
@@ -131,7 +133,8 @@ RowParams Quantizer::find_params_row(const double* v, Index n, Index stride) con
     hi = std::max(hi, x);
   }
   switch (spec_.kind) {
-    case QuantKind::kNone: break;
+    case QuantKind::kNone:
+      break;
     case QuantKind::kMx:
       if (spec_.mx.format.block_size == 0) break;  // element-wise: scale 2^0
       if (!finite) {
@@ -181,7 +184,8 @@ double Quantizer::quantize(double v, const RowParams& p, QuantCounts* counts) co
   double q = v;
   bool sat = false;
   switch (spec_.kind) {
-    case QuantKind::kNone: break;
+    case QuantKind::kNone:
+      break;
     case QuantKind::kMx: {
       if (p.nan) {
         q = std::numeric_limits<double>::quiet_NaN();
@@ -221,8 +225,10 @@ double Quantizer::quantize(double v, const RowParams& p, QuantCounts* counts) co
 
 double Quantizer::max_magnitude(const RowParams& p) const {
   switch (spec_.kind) {
-    case QuantKind::kNone: return std::numeric_limits<double>::infinity();
-    case QuantKind::kMx: return std::ldexp(elem_max_, p.exp);
+    case QuantKind::kNone:
+      return std::numeric_limits<double>::infinity();
+    case QuantKind::kMx:
+      return std::ldexp(elem_max_, p.exp);
     default:
       if (spec_.symmetric) return (std::ldexp(1.0, spec_.bits - 1) - 1) * p.scale;
       return std::max(p.zero, std::ldexp(1.0, spec_.bits) - 1 - p.zero) * p.scale;
@@ -239,9 +245,8 @@ Mat Quantizer::quantize_rows(const Mat& w, QuantCounts* counts) const {
   for (Index r = 0; r < w.rows(); ++r) {
     for (Index c0 = 0; c0 < k; c0 += g) {
       const Index n = std::min(g, k - c0);
-      const RowParams p = tensor_params.empty()
-                              ? find_params_row(&w(r, c0), n, w.outerStride())
-                              : tensor_params[static_cast<std::size_t>(r)];
+      const RowParams p = tensor_params.empty() ? find_params_row(&w(r, c0), n, w.outerStride())
+                                                : tensor_params[static_cast<std::size_t>(r)];
       for (Index c = c0; c < c0 + n; ++c) out(r, c) = quantize(w(r, c), p, counts);
     }
   }

@@ -26,12 +26,12 @@ enum class QuantKind : std::uint8_t { kNone, kMx, kIntTensor, kIntChannel, kIntG
 
 struct QuantSpec {
   QuantKind kind = QuantKind::kNone;
-  BlockSpec mx;            // kMx: format (E8M0 scale; block_size 0 = element-wise), rounding
-  int bits = 8;            // integer kinds
-  bool symmetric = true;   // integer kinds
-  int group_size = 0;      // kIntGroup
+  BlockSpec mx;           // kMx: format (E8M0 scale; block_size 0 = element-wise), rounding
+  int bits = 8;           // integer kinds
+  bool symmetric = true;  // integer kinds
+  int group_size = 0;     // kIntGroup
   Rounding int_rounding = Rounding::kNearestEven;  // integer kinds: nearest-even or -away
-  std::string name;        // as given, for reports
+  std::string name;                                // as given, for reports
 };
 
 // Parses a quantizer name:
@@ -64,10 +64,10 @@ struct QuantCounts {
 
 // Frozen parameters of one row for one group of columns.
 struct RowParams {
-  int exp = 0;        // MX: shared scale exponent (X = 2^exp)
-  double scale = 1;   // integer: step
-  double zero = 0;    // integer asymmetric: zero point
-  bool nan = false;   // MX: a non-finite value in the block (E8M0 NaN scale)
+  int exp = 0;       // MX: shared scale exponent (X = 2^exp)
+  double scale = 1;  // integer: step
+  double zero = 0;   // integer asymmetric: zero point
+  bool nan = false;  // MX: a non-finite value in the block (E8M0 NaN scale)
 };
 
 class Quantizer {

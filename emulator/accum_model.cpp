@@ -10,7 +10,7 @@ namespace mx {
 
 namespace {
 
-constexpr int kMaxW = 100;     // the step sum is held in 128 bits (dot.cpp)
+constexpr int kMaxW = 100;  // the step sum is held in 128 bits (dot.cpp)
 constexpr int kMaxK = 1 << 20;
 
 AccumModel fused_base() {
@@ -104,7 +104,8 @@ Rounding parse_round(std::string_view key, std::string_view v) {
   const auto r = parse_rounding(v);
   if (!r) throw AccumModelError(fmt::format("--accum: {}={}: unknown rounding mode", key, v));
   if (*r == Rounding::kStochastic)
-    throw AccumModelError(fmt::format("--accum: {}={}: stochastic rounding is not modelled", key, v));
+    throw AccumModelError(
+        fmt::format("--accum: {}={}: stochastic rounding is not modelled", key, v));
   return *r;
 }
 
@@ -125,9 +126,10 @@ bool parse_bool(std::string_view key, std::string_view v) {
 }  // namespace
 
 std::vector<std::string_view> accum_preset_names() {
-  return {"exact",        "fp32-seq",        "fp32-pairwise",   "h100-mma",
-          "h100-wgmma",   "h100-wgmma-fast", "h100-mma-fp8",    "h100-cublas-fp8",
-          "h100-cublas-fp8-fast", "h100-mma-fp16", "h100-mma-bf16"};
+  return {"exact",         "fp32-seq",        "fp32-pairwise",
+          "h100-mma",      "h100-wgmma",      "h100-wgmma-fast",
+          "h100-mma-fp8",  "h100-cublas-fp8", "h100-cublas-fp8-fast",
+          "h100-mma-fp16", "h100-mma-bf16"};
 }
 
 void validate(const AccumModel& m) {
@@ -135,12 +137,12 @@ void validate(const AccumModel& m) {
   if (m.k < 1 || m.k > kMaxK) fail(fmt::format("k={} must be in 1..{}", m.k, kMaxK));
   if (m.split < 1 || m.split > 64) fail(fmt::format("split={} must be in 1..64", m.split));
   if (m.gran < 1) fail(fmt::format("gran={} must be >= 1", m.gran));
-  if (m.split > 1 && m.k % m.gran != 0)
-    fail(fmt::format("gran={} must divide k={}", m.gran, m.k));
+  if (m.split > 1 && m.k % m.gran != 0) fail(fmt::format("gran={} must divide k={}", m.gran, m.k));
   if (m.w < 0 || m.w > kMaxW) fail(fmt::format("w={} must be in 1..{} or inf", m.w, kMaxW));
   if (m.term_round != Rounding::kTowardZero && m.term_round != Rounding::kNearestEven)
     fail("terms must be toward-zero or nearest-even");
-  if (!m.acc.is_float()) fail(fmt::format("acc={} must be a floating-point format", m.acc.name_view()));
+  if (!m.acc.is_float())
+    fail(fmt::format("acc={} must be a floating-point format", m.acc.name_view()));
   if (!m.promote.is_float())
     fail(fmt::format("promote-acc={} must be a floating-point format", m.promote.name_view()));
   if (m.conv && !m.conv->is_float())
@@ -149,10 +151,9 @@ void validate(const AccumModel& m) {
       m.out_round.mode == Rounding::kStochastic)
     fail("stochastic rounding is not modelled");
   if (m.promote_every < 0) fail(fmt::format("promote={} must be >= 0", m.promote_every));
-  if (m.kind == AccumKind::kFused && m.promote_every > 0 &&
-      m.promote_every % (m.k * m.split) != 0)
-    fail(fmt::format("promote={} must be a multiple of k*split={}", m.promote_every,
-                     m.k * m.split));
+  if (m.kind == AccumKind::kFused && m.promote_every > 0 && m.promote_every % (m.k * m.split) != 0)
+    fail(
+        fmt::format("promote={} must be a multiple of k*split={}", m.promote_every, m.k * m.split));
   if (m.c_entry == CEntry::kPromote && m.promote_every == 0 && m.scale_order != ScaleOrder::kBlock)
     fail("c=promote needs promotion (promote=N or scales=block)");
   if (m.kind != AccumKind::kFused && (m.overflow_inf || m.zero_positive))
@@ -184,46 +185,74 @@ AccumModel parse_accum_model(std::string_view s) {
       if (eq == std::string_view::npos)
         throw AccumModelError(fmt::format("--accum: '{}' is not key=value", kv));
       const std::string_view key = kv.substr(0, eq), v = kv.substr(eq + 1);
-      if (key == "k") m.k = parse_int(key, v);
-      else if (key == "split") m.split = parse_int(key, v);
-      else if (key == "gran") m.gran = parse_int(key, v);
+      if (key == "k")
+        m.k = parse_int(key, v);
+      else if (key == "split")
+        m.split = parse_int(key, v);
+      else if (key == "gran")
+        m.gran = parse_int(key, v);
       else if (key == "w") {
-        if (v == "inf") m.w = 0;
+        if (v == "inf")
+          m.w = 0;
         else {
           m.w = parse_int(key, v);
           if (m.w < 1) throw AccumModelError(fmt::format("--accum: w={} must be >= 1 (or inf)", v));
         }
-      } else if (key == "terms") m.term_round = parse_round(key, v);
-      else if (key == "acc") m.acc = parse_fmt(key, v);
-      else if (key == "round") m.step_round = parse_round(key, v);
+      } else if (key == "terms")
+        m.term_round = parse_round(key, v);
+      else if (key == "acc")
+        m.acc = parse_fmt(key, v);
+      else if (key == "round")
+        m.step_round = parse_round(key, v);
       else if (key == "conv") {
-        if (v == "none") m.conv.reset();
-        else m.conv = parse_fmt(key, v);
-      } else if (key == "join") m.acc_joins = parse_bool(key, v);
+        if (v == "none")
+          m.conv.reset();
+        else
+          m.conv = parse_fmt(key, v);
+      } else if (key == "join")
+        m.acc_joins = parse_bool(key, v);
       else if (key == "ovf") {
-        if (v == "ieee") m.overflow_inf = false;
-        else if (v == "inf") m.overflow_inf = true;
-        else throw AccumModelError(fmt::format("--accum: ovf={}: expected ieee or inf", v));
+        if (v == "ieee")
+          m.overflow_inf = false;
+        else if (v == "inf")
+          m.overflow_inf = true;
+        else
+          throw AccumModelError(fmt::format("--accum: ovf={}: expected ieee or inf", v));
       } else if (key == "zero") {
-        if (v == "sign") m.zero_positive = false;
-        else if (v == "pos") m.zero_positive = true;
-        else throw AccumModelError(fmt::format("--accum: zero={}: expected sign or pos", v));
-      }
-      else if (key == "c") {
-        if (v == "end") m.c_entry = CEntry::kEnd;
-        else if (v == "first") m.c_entry = CEntry::kFirst;
-        else if (v == "promote") m.c_entry = CEntry::kPromote;
-        else throw AccumModelError(fmt::format("--accum: c={}: expected end, first or promote", v));
-      } else if (key == "promote") m.promote_every = parse_int(key, v);
-      else if (key == "promote-acc") m.promote = parse_fmt(key, v);
-      else if (key == "promote-round") m.promote_round = parse_round(key, v);
+        if (v == "sign")
+          m.zero_positive = false;
+        else if (v == "pos")
+          m.zero_positive = true;
+        else
+          throw AccumModelError(fmt::format("--accum: zero={}: expected sign or pos", v));
+      } else if (key == "c") {
+        if (v == "end")
+          m.c_entry = CEntry::kEnd;
+        else if (v == "first")
+          m.c_entry = CEntry::kFirst;
+        else if (v == "promote")
+          m.c_entry = CEntry::kPromote;
+        else
+          throw AccumModelError(fmt::format("--accum: c={}: expected end, first or promote", v));
+      } else if (key == "promote")
+        m.promote_every = parse_int(key, v);
+      else if (key == "promote-acc")
+        m.promote = parse_fmt(key, v);
+      else if (key == "promote-round")
+        m.promote_round = parse_round(key, v);
       else if (key == "scales") {
-        if (v == "product") m.scale_order = ScaleOrder::kProduct;
-        else if (v == "block") m.scale_order = ScaleOrder::kBlock;
-        else throw AccumModelError(fmt::format("--accum: scales={}: expected product or block", v));
-      } else if (key == "out") m.out = parse_fmt(key, v);
-      else if (key == "out-round") m.out_round.mode = parse_round(key, v);
-      else throw AccumModelError(fmt::format("--accum: unknown parameter '{}'", key));
+        if (v == "product")
+          m.scale_order = ScaleOrder::kProduct;
+        else if (v == "block")
+          m.scale_order = ScaleOrder::kBlock;
+        else
+          throw AccumModelError(fmt::format("--accum: scales={}: expected product or block", v));
+      } else if (key == "out")
+        m.out = parse_fmt(key, v);
+      else if (key == "out-round")
+        m.out_round.mode = parse_round(key, v);
+      else
+        throw AccumModelError(fmt::format("--accum: unknown parameter '{}'", key));
       const bool out_key = key == "out" || key == "out-round";
       if (m.kind == AccumKind::kExact && !out_key)
         throw AccumModelError(fmt::format("--accum: '{}' does not apply to the exact model", key));
@@ -236,18 +265,20 @@ AccumModel parse_accum_model(std::string_view s) {
 }
 
 std::string to_string(const AccumModel& m) {
-  const std::string out = fmt::format("out={},out-round={}", m.out.name_view(),
-                                      rounding_name(m.out_round.mode));
+  const std::string out =
+      fmt::format("out={},out-round={}", m.out.name_view(), rounding_name(m.out_round.mode));
   switch (m.kind) {
-    case AccumKind::kExact: return "exact";
+    case AccumKind::kExact:
+      return "exact";
     case AccumKind::kPairwise:
       return fmt::format("pairwise:acc={},round={},{}", m.acc.name_view(),
                          rounding_name(m.step_round), out);
-    case AccumKind::kFused: break;
+    case AccumKind::kFused:
+      break;
   }
   // ovf / zero appear only when not IEEE's, so that the strings of older files stay as they were.
-  const std::string range = std::string(m.overflow_inf ? "ovf=inf," : "") +
-                            (m.zero_positive ? "zero=pos," : "");
+  const std::string range =
+      std::string(m.overflow_inf ? "ovf=inf," : "") + (m.zero_positive ? "zero=pos," : "");
   return fmt::format(
       "fused:k={},split={},gran={},w={},terms={},acc={},round={},conv={},join={},{}c={},"
       "promote={},promote-acc={},promote-round={},scales={},{}",

@@ -80,10 +80,10 @@ struct AccumModel {
   int split = 1;  // groups per chunk of k*split indices
   int gran = 1;   // granule dealt round-robin to the groups (split > 1)
   // kFused alignment.
-  int w = 0;                                     // 0: exact step sum
-  Rounding term_round = Rounding::kTowardZero;   // toward-zero or nearest-even
+  int w = 0;                                    // 0: exact step sum
+  Rounding term_round = Rounding::kTowardZero;  // toward-zero or nearest-even
   bool acc_joins = true;
-  std::optional<ElemFormat> conv;                // operand conversion format
+  std::optional<ElemFormat> conv;  // operand conversion format
   // kFused / kPairwise step rounding.
   ElemFormat acc = kFp32;
   Rounding step_round = Rounding::kNearestEven;
@@ -106,8 +106,8 @@ struct AccumModel {
 //   | fused[:key=value,...] | pairwise[:key=value,...] | PRESET:key=value,...
 // Keys: k, split, gran, w (integer or inf), terms (toward-zero|nearest-even),
 // acc (element format), round (step rounding), conv (element format or none),
-// join (0|1), ovf (ieee|inf), zero (sign|pos), c (end|first|promote), promote (N), promote-acc (format),
-// promote-round (rounding), scales (product|block), out (format), out-round (rounding).
+// join (0|1), ovf (ieee|inf), zero (sign|pos), c (end|first|promote), promote (N), promote-acc
+// (format), promote-round (rounding), scales (product|block), out (format), out-round (rounding).
 // Throws AccumModelError naming the culprit; validates (k >= 1, w >= 1 or inf, ...).
 AccumModel parse_accum_model(std::string_view s);
 

@@ -23,9 +23,12 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double num_to_double(const Num& x) {
   switch (x.cls) {
-    case NumClass::kNaN: return kNaN;
-    case NumClass::kInf: return x.neg ? -kInf : kInf;
-    case NumClass::kFinite: break;
+    case NumClass::kNaN:
+      return kNaN;
+    case NumClass::kInf:
+      return x.neg ? -kInf : kInf;
+    case NumClass::kFinite:
+      break;
   }
   const double v = std::ldexp(static_cast<double>(x.sig), x.exp);  // sig < 2^53: exact
   return x.neg ? -v : v;
@@ -125,8 +128,8 @@ Num product(const OpElem& a, const OpElem& b, int scale, bool nan_scale) {
   if (a.cls == NumClass::kNaN || b.cls == NumClass::kNaN || nan_scale) {
     p.cls = NumClass::kNaN;
   } else if (a.cls == NumClass::kInf || b.cls == NumClass::kInf) {
-    const bool zero = (a.cls == NumClass::kFinite && a.sig == 0) ||
-                      (b.cls == NumClass::kFinite && b.sig == 0);
+    const bool zero =
+        (a.cls == NumClass::kFinite && a.sig == 0) || (b.cls == NumClass::kFinite && b.sig == 0);
     p.cls = zero ? NumClass::kNaN : NumClass::kInf;
   } else {
     p.sig = std::uint64_t{a.sig} * b.sig;
@@ -154,8 +157,10 @@ class Engine {
     if (a.cls == NumClass::kInf) (a.neg ? ninf : pinf) = true;
     for (std::size_t j = 0; j < n; ++j) {
       const Num& p = prod_[idx[j]];
-      if (p.cls == NumClass::kNaN) nan = true;
-      else if (p.cls == NumClass::kInf) (p.neg ? ninf : pinf) = true;
+      if (p.cls == NumClass::kNaN)
+        nan = true;
+      else if (p.cls == NumClass::kInf)
+        (p.neg ? ninf : pinf) = true;
     }
     if (nan || (pinf && ninf)) return Num{0, 0, 0, NumClass::kNaN, false};
     if (pinf || ninf) return Num{0, 0, 0, NumClass::kInf, ninf};
@@ -259,8 +264,7 @@ class Engine {
     }
     if (count == 0) return Num{};
     if (count == 1) return add_round(m_.acc, m_.step_round, *nz[0], Num{}, m_.overflow_inf);
-    if (count == 2)
-      return add_round(m_.acc, m_.step_round, *nz[0], *nz[1], m_.overflow_inf);
+    if (count == 2) return add_round(m_.acc, m_.step_round, *nz[0], *nz[1], m_.overflow_inf);
     wide_.clear();
     if (!a.is_zero()) wide_.add(a.neg, a.sig, a.exp);
     for (std::size_t j = 0; j < n; ++j) {
@@ -298,7 +302,8 @@ OpTable::OpTable(const ElemFormat& elem, const std::optional<ElemFormat>& conv)
 double OpTable::value(std::uint32_t code) const {
   double v = decode(elem_, code);
   if (conv_ && std::isfinite(v) && v != 0)
-    v = decode(*conv_, encode(*conv_, v, RoundSpec{Rounding::kNearestEven, Overflow::kSaturate, 0}));
+    v = decode(*conv_,
+               encode(*conv_, v, RoundSpec{Rounding::kNearestEven, Overflow::kSaturate, 0}));
   return v;
 }
 
@@ -475,9 +480,12 @@ std::uint32_t dot(const AccumModel& m, const OpTable& ta, const OpTable& tb, con
     w.clear();
     for (std::size_t i = 0; i < k; ++i) {
       const Num& p = prod[i];
-      if (p.cls == NumClass::kNaN) nan = true;
-      else if (p.cls == NumClass::kInf) (p.neg ? ninf : pinf) = true;
-      else w.add(p.neg, p.sig, p.exp);
+      if (p.cls == NumClass::kNaN)
+        nan = true;
+      else if (p.cls == NumClass::kInf)
+        (p.neg ? ninf : pinf) = true;
+      else
+        w.add(p.neg, p.sig, p.exp);
     }
     if (nan || (pinf && ninf)) return encode_out(m, kNaN);
     if (pinf || ninf) return encode_out(m, ninf ? -kInf : kInf);
@@ -504,8 +512,8 @@ std::uint32_t dot(const AccumModel& m, const OpTable& ta, const OpTable& tb, con
         block_scales && args.block > 0 ? static_cast<std::size_t>(args.block) : k;
     for (std::size_t b0 = 0; b0 < k; b0 += blk_len) {
       const std::size_t b1 = std::min(b0 + blk_len, k);
-      const std::size_t seg = m.promote_every > 0 ? static_cast<std::size_t>(m.promote_every)
-                                                  : b1 - b0;
+      const std::size_t seg =
+          m.promote_every > 0 ? static_cast<std::size_t>(m.promote_every) : b1 - b0;
       int s = 0;
       bool nan_s = false;
       if (block_scales && args.block > 0) {
@@ -518,8 +526,10 @@ std::uint32_t dot(const AccumModel& m, const OpTable& ta, const OpTable& tb, con
         Num a = eng.segment(s0, std::min(s0 + seg, b1),
                             first && m.c_entry == CEntry::kFirst ? c : zero, idx);
         first = false;
-        if (nan_s) a.cls = NumClass::kNaN;
-        else if (a.cls == NumClass::kFinite && a.sig) a.exp += s;
+        if (nan_s)
+          a.cls = NumClass::kNaN;
+        else if (a.cls == NumClass::kFinite && a.sig)
+          a.exp += s;
         p = add_round(m.promote, m.promote_round, p, a);
       }
     }

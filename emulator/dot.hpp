@@ -89,8 +89,8 @@ std::uint32_t dot(const AccumModel& model, const OpTable& ta, const OpTable& tb,
 // Rounds (-1)^neg * (mag + sticky*delta) * 2^e (0 < delta < 1 when sticky) into float format
 // f with mode, then IEEE overflow; with overflow_inf an overflow never clamps to the largest
 // finite value (Inf, else NaN, else the largest finite value). mag > 0 or sticky.
-Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky,
-                Rounding mode, bool overflow_inf = false);
+Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky, Rounding mode,
+                bool overflow_inf = false);
 
 // Kulisch accumulator: the exact sum of sig * 2^exp terms over exponents [-768, 768).
 class WideAcc {

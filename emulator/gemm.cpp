@@ -34,8 +34,8 @@ MxMatrix make_operand(const ElemFormat& elem, int block, std::size_t rows, std::
 MxMatrix quantize_operand(const Tensor& t, int k_axis, const BlockSpec& spec, int threads,
                           const char* what) {
   if (t.shape.size() != 2)
-    throw std::invalid_argument(fmt::format("{}: expected a matrix (rank 2), got rank {}", what,
-                                            t.shape.size()));
+    throw std::invalid_argument(
+        fmt::format("{}: expected a matrix (rank 2), got rank {}", what, t.shape.size()));
   const MxFormat& f = spec.format;
   if (f.block_size > 0 && f.scale != ScaleFormat::kE8m0)
     throw std::invalid_argument(fmt::format(
@@ -75,9 +75,9 @@ namespace {
 
 bool is_fp32_seq(const AccumModel& m) {
   return m.kind == AccumKind::kFused && m.k == 1 && m.split == 1 && m.w == 0 && !m.conv &&
-         m.acc == kFp32 && m.step_round == Rounding::kNearestEven &&
-         m.c_entry == CEntry::kEnd && m.promote_every == 0 &&
-         m.scale_order == ScaleOrder::kProduct && !m.overflow_inf && !m.zero_positive;
+         m.acc == kFp32 && m.step_round == Rounding::kNearestEven && m.c_entry == CEntry::kEnd &&
+         m.promote_every == 0 && m.scale_order == ScaleOrder::kProduct && !m.overflow_inf &&
+         !m.zero_positive;
 }
 
 constexpr int kNone = std::numeric_limits<int>::max();
@@ -164,8 +164,7 @@ void scaled_range(const MxMatrix& m, int threads, int* min_lsb, int* max_top) {
 
 bool fp32_fits(int lsb_a, int top_a, int lsb_b, int top_b) {
   if (lsb_a == kNone || lsb_b == kNone) return true;  // no finite non-zero values
-  return top_a <= 127 && lsb_a >= -149 && top_b <= 127 && lsb_b >= -149 &&
-         lsb_a + lsb_b >= -149;
+  return top_a <= 127 && lsb_a >= -149 && top_b <= 127 && lsb_b >= -149 && lsb_a + lsb_b >= -149;
 }
 
 enum class Kernel { kGeneric, kFmaF32, kExactBlocks, kFused };
@@ -178,12 +177,20 @@ struct Plan {
   ScaleFacts sa, sb;
   std::vector<double> amul, bmul;  // exact: E8M0 code -> 2^(s - s_min)
   gemm_detail::ExactParams exact;  // amul / bmul set where used (the plan moves)
-  int scale0 = 0;  // exact: the dot is (hi + lo) * 2^scale0
+  int scale0 = 0;                  // exact: the dot is (hi + lo) * 2^scale0
 };
 
 Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
-  Plan p{Kernel::kGeneric, gemm_detail::resolve_isa(opt.isa), std::nullopt, std::nullopt,
-         ScaleFacts(a), ScaleFacts(b), {}, {}, {}, 0};
+  Plan p{Kernel::kGeneric,
+         gemm_detail::resolve_isa(opt.isa),
+         std::nullopt,
+         std::nullopt,
+         ScaleFacts(a),
+         ScaleFacts(b),
+         {},
+         {},
+         {},
+         0};
   const AccumModel& m = opt.model;
   if (!opt.allow_fast || a.k == 0 || a.elem.bits > 16 || b.elem.bits > 16) return p;
   if (m.kind == AccumKind::kExact) {
@@ -211,8 +218,8 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
     const int split_bits = 53 - ng_bits;  // B
     const int u = ea.min_lsb + eb.min_lsb;
     p.scale0 = p.sa.min + p.sb.min;
-    if (xbits > 51 + split_bits || xbits + 1 + ng_bits > 53 + split_bits ||
-        u + p.scale0 < -1000 || u + 53 + split_bits + p.scale0 > 1000)
+    if (xbits > 51 + split_bits || xbits + 1 + ng_bits > 53 + split_bits || u + p.scale0 < -1000 ||
+        u + 53 + split_bits + p.scale0 > 1000)
       return p;
     p.exact.group = group;
     p.exact.prescaled = prescaled;
@@ -220,8 +227,8 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
     for (const auto& [mul, base] : {std::pair{&p.amul, p.sa.min}, std::pair{&p.bmul, p.sb.min}}) {
       mul->resize(256);
       for (int c = 0; c < 256; ++c)
-        (*mul)[std::size_t(c)] = c == 0xFF ? std::numeric_limits<double>::quiet_NaN()
-                                           : std::ldexp(1.0, c - 127 - base);
+        (*mul)[std::size_t(c)] =
+            c == 0xFF ? std::numeric_limits<double>::quiet_NaN() : std::ldexp(1.0, c - 127 - base);
     }
     p.kernel = Kernel::kExactBlocks;
     return p;
@@ -229,8 +236,8 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
   if (m.kind == AccumKind::kFused && !is_fp32_seq(m)) {
     // gemm_kernel_fused.cpp: the presets' case (cut and steps toward zero, A joins, fp32
     // promotion); the operands are checked for NaN / Inf when decoded.
-    const bool promote_ok = m.promote_every == 0 ||
-                            (m.promote == kFp32 && m.promote_round == Rounding::kNearestEven);
+    const bool promote_ok =
+        m.promote_every == 0 || (m.promote == kFp32 && m.promote_round == Rounding::kNearestEven);
     if (m.w >= 1 && m.w + 2 + static_cast<int>(std::bit_width(unsigned(m.k) + 1)) <= 62 &&
         m.term_round == Rounding::kTowardZero && m.step_round == Rounding::kTowardZero &&
         m.acc_joins && m.acc.is_float() && m.acc.man_bits <= 30 &&
@@ -363,10 +370,13 @@ const char* gemm_kernel_name(const MxMatrix& a, const MxMatrix& b, const GemmOpt
       {"exact-prescaled/scalar", "exact-prescaled/avx2", "exact-prescaled/avx512"}};
   const std::size_t isa = p.isa == GemmIsa::kAvx512 ? 2 : p.isa == GemmIsa::kAvx2 ? 1 : 0;
   switch (p.kernel) {
-    case Kernel::kFmaF32: return kNames[0][isa];
-    case Kernel::kExactBlocks: return kNames[p.exact.prescaled ? 2 : 1][isa];
+    case Kernel::kFmaF32:
+      return kNames[0][isa];
+    case Kernel::kExactBlocks:
+      return kNames[p.exact.prescaled ? 2 : 1][isa];
     case Kernel::kFused:
-    case Kernel::kGeneric: break;
+    case Kernel::kGeneric:
+      break;
   }
   return "generic";
 }
@@ -380,7 +390,8 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
     throw std::invalid_argument(fmt::format("block size mismatch: A {} vs B {}", a.block, b.block));
   const std::size_t m = a.rows, n = b.rows, k = a.k;
   if (!c0.empty() && c0.size() != m * n)
-    throw std::invalid_argument(fmt::format("C0 has {} elements, expected {} x {}", c0.size(), m, n));
+    throw std::invalid_argument(
+        fmt::format("C0 has {} elements, expected {} x {}", c0.size(), m, n));
   validate(opt.model);
   const AccumModel& model = opt.model;
   std::vector<std::uint32_t> out(m * n);
@@ -395,8 +406,8 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
   if (plan.kernel == Kernel::kFmaF32) {
     std::vector<float> smul(256);  // 2^s is an fp32 number (subnormal below 2^-126)
     for (int c = 0; c < 256; ++c)
-      smul[std::size_t(c)] = c == 0xFF ? std::numeric_limits<float>::quiet_NaN()
-                                       : std::ldexp(1.0f, c - 127);
+      smul[std::size_t(c)] =
+          c == 0xFF ? std::numeric_limits<float>::quiet_NaN() : std::ldexp(1.0f, c - 127);
     const gemm_detail::TileLayout lay = gemm_detail::f32_layout(plan.isa, m, n);
     gemm_detail::AlignedBuf<float> sums(lay.size());  // every element is written
     gemm_detail::gemm_f32_seq(gemm_detail::Operand(a), gemm_detail::Operand(b),
@@ -418,8 +429,8 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
     ep.amul = plan.amul.data();
     ep.bmul = plan.bmul.data();
     gemm_detail::gemm_exact_blocks(gemm_detail::Operand(a), gemm_detail::Operand(b),
-                                   plan.ea->lut.data(), plan.eb->lut.data(), ep, m, n,
-                                   opt.threads, plan.isa, hi.get(), lo.get());
+                                   plan.ea->lut.data(), plan.eb->lut.data(), ep, m, n, opt.threads,
+                                   plan.isa, hi.get(), lo.get());
     const double scale = std::ldexp(1.0, plan.scale0);  // exact: the plan checked the range
     lay.for_each(m, n, opt.threads, [&](std::size_t i, std::size_t j, std::size_t t) {
       const double h = hi.get()[t] * scale, l = lo.get()[t] * scale;

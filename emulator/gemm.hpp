@@ -25,7 +25,8 @@ struct MxMatrix {
   std::vector<std::uint32_t> codes;  // rows * k, row-major
   std::vector<std::uint8_t> scales;  // rows * ceil(k / block) E8M0 codes
   std::size_t blocks_per_row() const {
-    return block > 0 ? (k + static_cast<std::size_t>(block) - 1) / static_cast<std::size_t>(block) : 0;
+    return block > 0 ? (k + static_cast<std::size_t>(block) - 1) / static_cast<std::size_t>(block)
+                     : 0;
   }
 };
 

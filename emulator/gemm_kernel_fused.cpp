@@ -61,7 +61,7 @@ void tile_scalar(const FusedParams& fp, const std::int32_t* const* as,
     for (std::size_t l = 0; l < kL; ++l) {
       Lane st;
       const double cv = c[r * kL + l];
-      st.bad = !std::isfinite(cv);  // a NaN / Inf C: the generic path
+      st.bad = !std::isfinite(cv);             // a NaN / Inf C: the generic path
       if (fp.c_first && cv != 0 && !st.bad) {  // A starts as C (fp32: a 24-bit significand)
         int ex;
         const double m = std::frexp(cv, &ex);
@@ -164,7 +164,8 @@ __attribute__((target("avx512f,avx512cd,avx512dq"))) void tile_avx512(
       k0[l] = 0;
       e0[l] = 0;
       const double cv = c[r * kL + l];
-      if (!std::isfinite(cv)) isbad[r] = static_cast<__mmask8>(isbad[r] | (1u << l));
+      if (!std::isfinite(cv))
+        isbad[r] = static_cast<__mmask8>(isbad[r] | (1u << l));
       else if (fp.c_first && cv != 0) {
         int ex;
         const double m = std::frexp(cv, &ex);

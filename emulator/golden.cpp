@@ -33,7 +33,8 @@ void quantize_vector(const BlockSpec& spec, const std::vector<float>& x,
   }
   for (std::size_t s = 0; s < x.size(); s += bs) {
     const std::size_t len = std::min(bs, x.size() - s);
-    scales->push_back(static_cast<std::uint8_t>(q.f32(x.data() + s, len, nullptr, codes->data() + s, s)));
+    scales->push_back(
+        static_cast<std::uint8_t>(q.f32(x.data() + s, len, nullptr, codes->data() + s, s)));
   }
 }
 
@@ -84,8 +85,8 @@ void generate(const std::string& kind, std::mt19937_64& rng, std::size_t k, Gold
   }
 }
 
-const char* const kFixedKinds[] = {"zero", "cancel", "nan", "inf", "max", "subnormal", "c-only",
-                                   "with-c"};
+const char* const kFixedKinds[] = {"zero", "cancel",    "nan",    "inf",
+                                   "max",  "subnormal", "c-only", "with-c"};
 const char* const kRandomKinds[] = {"normal", "wide", "cancel", "with-c", "subnormal"};
 
 struct H5 {
@@ -142,8 +143,8 @@ std::vector<GoldenCase> make_golden(const GoldenSpec& spec) {
     GoldenCase& g = out[i];
     // Each case has its own stream: case i is the same whatever the number of cases.
     std::mt19937_64 rng(stochastic_bits(spec.seed, i));
-    g.kind = i < std::size(kFixedKinds) ? kFixedKinds[i]
-                                        : kRandomKinds[rng() % std::size(kRandomKinds)];
+    g.kind =
+        i < std::size(kFixedKinds) ? kFixedKinds[i] : kRandomKinds[rng() % std::size(kRandomKinds)];
     generate(g.kind, rng, spec.k, g);
     quantize_vector(spec.a, g.a, &g.a_codes, &g.a_scales);
     quantize_vector(spec.b, g.b, &g.b_codes, &g.b_scales);
@@ -244,15 +245,16 @@ void write_golden_hex(const std::string& path, const GoldenSpec& spec,
                  8 * (g.a_scales.size() + g.b_scales.size()) + 32 + static_cast<std::size_t>(obits);
   }
   os << "// fields from bit 0: a_codes[" << spec.k << "x" << abits << "] a_scales["
-     << cases.front().a_scales.size() << "x8] b_codes[" << spec.k << "x" << bbits
-     << "] b_scales[" << cases.front().b_scales.size() << "x8] c[32] expected[" << obits
-     << "]; word width " << total_bits << " bits\n";
+     << cases.front().a_scales.size() << "x8] b_codes[" << spec.k << "x" << bbits << "] b_scales["
+     << cases.front().b_scales.size() << "x8] c[32] expected[" << obits << "]; word width "
+     << total_bits << " bits\n";
   for (const GoldenCase& g : cases) {
     std::vector<std::uint8_t> bits((total_bits + 7) / 8, 0);
     std::size_t pos = 0;
     auto put = [&](std::uint64_t v, int width) {
       for (int i = 0; i < width; ++i, ++pos)
-        if ((v >> i) & 1) bits[pos / 8] = static_cast<std::uint8_t>(bits[pos / 8] | (1u << (pos % 8)));
+        if ((v >> i) & 1)
+          bits[pos / 8] = static_cast<std::uint8_t>(bits[pos / 8] | (1u << (pos % 8)));
     };
     for (std::uint32_t c : g.a_codes) put(c, abits);
     for (std::uint8_t s : g.a_scales) put(s, 8);

@@ -13,20 +13,20 @@
 namespace mx {
 
 struct GoldenSpec {
-  BlockSpec a, b;      // operand formats (E8M0-scaled MX, or element-wise with block 0)
-  AccumModel model;    // accumulation, output format and rounding
+  BlockSpec a, b;    // operand formats (E8M0-scaled MX, or element-wise with block 0)
+  AccumModel model;  // accumulation, output format and rounding
   std::size_t cases = 0;
-  std::size_t k = 0;   // dot-product length
+  std::size_t k = 0;  // dot-product length
   std::uint64_t seed = 0;
 };
 
 struct GoldenCase {
-  std::string kind;                     // normal, wide, cancel, subnormal, zero, nan, ...
-  std::vector<float> a, b;              // inputs before quantization
-  float c = 0.0f;                       // addend C
+  std::string kind;         // normal, wide, cancel, subnormal, zero, nan, ...
+  std::vector<float> a, b;  // inputs before quantization
+  float c = 0.0f;           // addend C
   std::vector<std::uint32_t> a_codes, b_codes;
   std::vector<std::uint8_t> a_scales, b_scales;  // empty without shared scales
-  std::uint32_t expected = 0;           // output code in model.out
+  std::uint32_t expected = 0;                    // output code in model.out
 };
 
 // The first cases are fixed edge cases (exact zero by cancellation, NaN, Inf, NaN scale,

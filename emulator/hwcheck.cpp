@@ -59,8 +59,8 @@ std::string str_attr(hid_t obj, const char* name, const std::string& where, bool
 
 // Reads dataset `name` of `grp` converted to `mtype`; checks its rank and returns its dims.
 template <typename T>
-std::vector<T> read_ds(hid_t grp, const char* name, hid_t mtype, H5T_class_t want_class,
-                       int rank, std::vector<hsize_t>* dims, const std::string& where) {
+std::vector<T> read_ds(hid_t grp, const char* name, hid_t mtype, H5T_class_t want_class, int rank,
+                       std::vector<hsize_t>* dims, const std::string& where) {
   if (H5Lexists(grp, name, H5P_DEFAULT) <= 0)
     throw HwCheckError(fmt::format("{}: missing dataset '{}'", where, name));
   H5 d(H5Dopen2(grp, name, H5P_DEFAULT), H5Dclose);
@@ -119,9 +119,12 @@ ProbeGroup read_group(hid_t f, const std::string& name, const std::string& path)
   pg.m = da[1];
   pg.k = da[2];
   pg.n = db[1];
-  auto dims_str = [](const std::vector<hsize_t>& d) { return fmt::format("{}", fmt::join(d, " x ")); };
+  auto dims_str = [](const std::vector<hsize_t>& d) {
+    return fmt::format("{}", fmt::join(d, " x "));
+  };
   if (db[0] != pg.t || db[2] != pg.k)
-    throw HwCheckError(fmt::format("{}/b: shape {} does not match a ({})", where, dims_str(db), dims_str(da)));
+    throw HwCheckError(
+        fmt::format("{}/b: shape {} does not match a ({})", where, dims_str(db), dims_str(da)));
   for (auto [nm, d] : {std::pair{"c", &dc}, std::pair{"d", &dd}})
     if ((*d)[0] != pg.t || (*d)[1] != pg.m || (*d)[2] != pg.n)
       throw HwCheckError(fmt::format("{}/{}: shape {}, expected {} x {} x {}", where, nm,
@@ -130,8 +133,10 @@ ProbeGroup read_group(hid_t f, const std::string& name, const std::string& path)
     throw HwCheckError(fmt::format("{}/kind: {} entries, expected {}", where, dk[0], pg.t));
   for (std::uint8_t x : pg.kind)
     if (x >= pg.kinds.size())
-      throw HwCheckError(fmt::format("{}/kind: index {} but only {} kinds", where, x, pg.kinds.size()));
-  for (const auto& [nm, fmt_name] : {std::pair{"format_a", &pg.format_a}, std::pair{"format_b", &pg.format_b}}) {
+      throw HwCheckError(
+          fmt::format("{}/kind: index {} but only {} kinds", where, x, pg.kinds.size()));
+  for (const auto& [nm, fmt_name] :
+       {std::pair{"format_a", &pg.format_a}, std::pair{"format_b", &pg.format_b}}) {
     try {
       (void)parse_elem_format(*fmt_name);
     } catch (const std::exception& e) {
@@ -150,7 +155,8 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
 
 ProbeFile read_probe(const std::string& path, const std::vector<std::string>& filters) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  if (!std::filesystem::exists(path)) throw HwCheckError(fmt::format("--data {}: no such file", path));
+  if (!std::filesystem::exists(path))
+    throw HwCheckError(fmt::format("--data {}: no such file", path));
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw HwCheckError(fmt::format("--data {}: not an HDF5 file", path));
   H5 f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
@@ -159,9 +165,10 @@ ProbeFile read_probe(const std::string& path, const std::vector<std::string>& fi
   pf.path = path;
   pf.layout = str_attr(f.id, "layout", "--data " + path, false);
   if (pf.layout != kHwProbeLayout)
-    throw HwCheckError(fmt::format("--data {}: root attribute 'layout' is '{}', expected '{}' "
-                                   "(a tools/hw/probe.py capture)",
-                                   path, pf.layout, kHwProbeLayout));
+    throw HwCheckError(
+        fmt::format("--data {}: root attribute 'layout' is '{}', expected '{}' "
+                    "(a tools/hw/probe.py capture)",
+                    path, pf.layout, kHwProbeLayout));
   pf.provenance = str_attr(f.id, "provenance", "--data " + path, false);
   std::vector<std::string> names;
   H5Literate(f.id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names);
@@ -171,9 +178,8 @@ ProbeFile read_probe(const std::string& path, const std::vector<std::string>& fi
     if (keep) pf.groups.push_back(read_group(f.id, nm, path));
   }
   if (pf.groups.empty())
-    throw HwCheckError(filters.empty()
-                           ? fmt::format("--data {}: no capture groups", path)
-                           : fmt::format("--group: no group of {} matches", path));
+    throw HwCheckError(filters.empty() ? fmt::format("--data {}: no capture groups", path)
+                                       : fmt::format("--group: no group of {} matches", path));
   return pf;
 }
 
@@ -227,7 +233,8 @@ void write_probe(const std::string& path, const ProbeFile& pf) {
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) throw HwCheckError(fmt::format("{}: cannot rename the temporary file: {}", path, ec.message()));
+  if (ec)
+    throw HwCheckError(fmt::format("{}: cannot rename the temporary file: {}", path, ec.message()));
 }
 
 std::uint64_t ulp_distance(std::uint32_t x, std::uint32_t y) {

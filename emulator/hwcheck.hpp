@@ -32,7 +32,7 @@ struct ProbeGroup {
   std::size_t t = 0, m = 0, n = 0, k = 0;
   std::vector<std::uint32_t> a, b;  // element codes
   std::vector<float> c;
-  std::vector<std::uint32_t> d;     // fp32 bit patterns
+  std::vector<std::uint32_t> d;  // fp32 bit patterns
   std::vector<std::uint8_t> kind;
 };
 
@@ -73,7 +73,6 @@ inline bool hw_match(std::uint32_t hw, std::uint32_t model) {
 std::vector<KindAgreement> hwcheck(const ProbeGroup& g, const AccumModel& model, int threads);
 
 // The model's fp32 outputs for every product of `g` (T x M x N), for tools and tests.
-std::vector<std::uint32_t> model_outputs(const ProbeGroup& g, const AccumModel& model,
-                                         int threads);
+std::vector<std::uint32_t> model_outputs(const ProbeGroup& g, const AccumModel& model, int threads);
 
 }  // namespace mx

@@ -1,7 +1,7 @@
 // NumPy .npy reading and writing (format versions 1.0, 2.0 and 3.0).
 #include <cerrno>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -30,7 +30,8 @@ std::string_view dict_value(const std::string& path, std::string_view header,
                             std::string_view key) {
   const std::string pat = fmt::format("'{}'", key);
   const auto k = header.find(pat);
-  if (k == std::string_view::npos) bad(path, fmt::format("malformed .npy header: no '{}' key", key));
+  if (k == std::string_view::npos)
+    bad(path, fmt::format("malformed .npy header: no '{}' key", key));
   auto p = header.find(':', k + pat.size());
   if (p == std::string_view::npos) bad(path, "malformed .npy header");
   ++p;
@@ -182,8 +183,10 @@ void write_file_atomic(const std::string& path, const void* data, std::size_t si
 void write_npy(const std::string& path, const Tensor& t) {
   std::string shape = "(";
   for (std::size_t d : t.shape) shape += fmt::format("{}, ", d);
-  if (t.shape.size() > 1) shape.resize(shape.size() - 2);
-  else if (t.shape.size() == 1) shape.resize(shape.size() - 1);
+  if (t.shape.size() > 1)
+    shape.resize(shape.size() - 2);
+  else if (t.shape.size() == 1)
+    shape.resize(shape.size() - 1);
   shape += ")";
   std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
                                    t.dtype == DType::kF32 ? "<f4" : "<f8", shape);

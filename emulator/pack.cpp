@@ -16,7 +16,8 @@ std::vector<std::uint8_t> pack_codes(std::span<const std::uint32_t> codes, int b
   }
   if (bits == 4) {
     for (; done + 2 <= codes.size(); done += 2)
-      out[done / 2] = static_cast<std::uint8_t>((codes[done] & 0xF) | ((codes[done + 1] & 0xF) << 4));
+      out[done / 2] =
+          static_cast<std::uint8_t>((codes[done] & 0xF) | ((codes[done + 1] & 0xF) << 4));
   } else if (bits == 6) {
     for (; done + 4 <= codes.size(); done += 4) {
       const std::uint32_t w = (codes[done] & 0x3F) | ((codes[done + 1] & 0x3F) << 6) |

@@ -8,7 +8,8 @@ namespace mx {
 
 template <typename Fn>
 void parallel_for(std::size_t n, int threads, Fn&& fn) {
-  const std::size_t t = std::max<std::size_t>(1, std::min<std::size_t>(threads > 0 ? threads : 1, n));
+  const std::size_t t =
+      std::max<std::size_t>(1, std::min<std::size_t>(threads > 0 ? threads : 1, n));
   if (t <= 1) {
     fn(std::size_t{0}, n);
     return;

@@ -69,24 +69,26 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
     if (bk.inner == 1 && y && !codes && spec.compat == Compat::kOcp &&
         f.scale == ScaleFormat::kE8m0) {
       // Contiguous blocks, values only: whole runs of blocks per call (one lane at a time).
-      parallel_for(lanes * bk.blocks_per_lane, opt.threads, [&](std::size_t begin, std::size_t end) {
-        std::vector<std::uint32_t> tmp;
-        for (std::size_t job = begin; job < end;) {
-          const std::size_t o = job / bk.blocks_per_lane;
-          const std::size_t j = job % bk.blocks_per_lane;
-          const std::size_t jend = std::min(end, (o + 1) * bk.blocks_per_lane);
-          const std::size_t start = j * bk.block;
-          const std::size_t stop = std::min(bk.length, (jend - o * bk.blocks_per_lane) * bk.block);
-          std::uint32_t* sc = scales ? scales + job : nullptr;
-          if (!sc) {
-            tmp.resize(jend - job);
-            sc = tmp.data();
-          }
-          const std::size_t base = o * bk.length + start;
-          bq.f32_blocks(x + base, stop - start, y + base, sc, base);
-          job = jend;
-        }
-      });
+      parallel_for(lanes * bk.blocks_per_lane, opt.threads,
+                   [&](std::size_t begin, std::size_t end) {
+                     std::vector<std::uint32_t> tmp;
+                     for (std::size_t job = begin; job < end;) {
+                       const std::size_t o = job / bk.blocks_per_lane;
+                       const std::size_t j = job % bk.blocks_per_lane;
+                       const std::size_t jend = std::min(end, (o + 1) * bk.blocks_per_lane);
+                       const std::size_t start = j * bk.block;
+                       const std::size_t stop =
+                           std::min(bk.length, (jend - o * bk.blocks_per_lane) * bk.block);
+                       std::uint32_t* sc = scales ? scales + job : nullptr;
+                       if (!sc) {
+                         tmp.resize(jend - job);
+                         sc = tmp.data();
+                       }
+                       const std::size_t base = o * bk.length + start;
+                       bq.f32_blocks(x + base, stop - start, y + base, sc, base);
+                       job = jend;
+                     }
+                   });
       return;
     }
   }
@@ -140,15 +142,17 @@ void quantize_tensor(const QuantizeOptions& opt, const Tensor& in, Tensor* dequa
   if (f.block_size > 0) make_blocking(in.shape, opt.axis, f.block_size);  // validate axis
   if (codes) codes->resize(n);
   if (scales) {
-    const Blocking bk = f.block_size > 0 ? make_blocking(in.shape, opt.axis, f.block_size)
-                                         : Blocking{};
+    const Blocking bk =
+        f.block_size > 0 ? make_blocking(in.shape, opt.axis, f.block_size) : Blocking{};
     scales->resize(f.block_size > 0 ? bk.num_blocks() : 0);
   }
   if (dequantized && dequantized != &in) {
     dequantized->shape = in.shape;
     dequantized->dtype = in.dtype;
-    if (in.dtype == DType::kF32) dequantized->f32.resize(n);
-    else dequantized->f64.resize(n);
+    if (in.dtype == DType::kF32)
+      dequantized->f32.resize(n);
+    else
+      dequantized->f64.resize(n);
   }
   std::uint32_t* cp = codes ? codes->data() : nullptr;
   std::uint32_t* sp = scales ? scales->data() : nullptr;

@@ -12,8 +12,8 @@
 namespace mx {
 
 struct QuantizeOptions {
-  BlockSpec block;     // format (block_size 0 = element-wise), rounding, compat
-  int axis = -1;       // may be negative (counts from the end)
+  BlockSpec block;  // format (block_size 0 = element-wise), rounding, compat
+  int axis = -1;    // may be negative (counts from the end)
   int threads = 1;
 };
 

@@ -20,13 +20,20 @@ namespace mx::experiments {
 
 std::string_view workload_kind_name(WorkloadKind k) {
   switch (k) {
-    case WorkloadKind::kNormal: return "normal";
-    case WorkloadKind::kLaplace: return "laplace";
-    case WorkloadKind::kStudentT: return "student_t";
-    case WorkloadKind::kLlmActivations: return "llm_activations";
-    case WorkloadKind::kWeights: return "weights";
-    case WorkloadKind::kFile: return "file";
-    case WorkloadKind::kModel: return "model";
+    case WorkloadKind::kNormal:
+      return "normal";
+    case WorkloadKind::kLaplace:
+      return "laplace";
+    case WorkloadKind::kStudentT:
+      return "student_t";
+    case WorkloadKind::kLlmActivations:
+      return "llm_activations";
+    case WorkloadKind::kWeights:
+      return "weights";
+    case WorkloadKind::kFile:
+      return "file";
+    case WorkloadKind::kModel:
+      return "model";
   }
   return "?";
 }
@@ -53,13 +60,20 @@ std::string index_path(const std::string& parent, std::size_t i) {
 
 std::string describe(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return fmt::format("\"{}\"", n.value<std::string>().value_or(""));
-    case toml::node_type::integer: return fmt::format("{}", n.value<std::int64_t>().value_or(0));
-    case toml::node_type::floating_point: return fmt::format("{}", n.value<double>().value_or(0));
-    case toml::node_type::boolean: return n.value<bool>().value_or(false) ? "true" : "false";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date/time";
+    case toml::node_type::string:
+      return fmt::format("\"{}\"", n.value<std::string>().value_or(""));
+    case toml::node_type::integer:
+      return fmt::format("{}", n.value<std::int64_t>().value_or(0));
+    case toml::node_type::floating_point:
+      return fmt::format("{}", n.value<double>().value_or(0));
+    case toml::node_type::boolean:
+      return n.value<bool>().value_or(false) ? "true" : "false";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date/time";
   }
 }
 
@@ -312,8 +326,7 @@ std::string Parser::existing_path(const toml::table& t, const std::string& path,
   return resolved;
 }
 
-void Parser::model_workload(const toml::table& t, const std::string& path,
-                            WorkloadSpec& w) const {
+void Parser::model_workload(const toml::table& t, const std::string& path, WorkloadSpec& w) const {
   w.path = existing_path(t, path, "path", true);
   if (w.path.empty()) fail(key_path(path, "path"), "missing (the checkpoint folder)");
   if (!std::filesystem::is_regular_file(std::filesystem::path(w.path) / "config.json"))
@@ -333,12 +346,12 @@ void Parser::model_workload(const toml::table& t, const std::string& path,
   w.window_size = int_in("window_size", 512, 2, 1 << 20);
   w.calib_windows = int_in("calib_windows", 32, 1, 1 << 20);
   auto check_length = [&](const std::string& file, std::string_view key, int n) {
-    const auto need = static_cast<std::uintmax_t>(n) * static_cast<std::uintmax_t>(w.window_size) + 1;
+    const auto need =
+        static_cast<std::uintmax_t>(n) * static_cast<std::uintmax_t>(w.window_size) + 1;
     const auto have = std::filesystem::file_size(file);
     if (have < need)
-      fail(key_path(path, key),
-           fmt::format("'{}' has {} bytes; {} windows of {} need {}", file, have, n,
-                       w.window_size, need));
+      fail(key_path(path, key), fmt::format("'{}' has {} bytes; {} windows of {} need {}", file,
+                                            have, n, w.window_size, need));
   };
   check_length(w.text, "windows", w.windows);
   if (!w.calib.empty()) check_length(w.calib, "calib_windows", w.calib_windows);
@@ -419,15 +432,15 @@ ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
 // The axes of model workloads, and the checks that need both the axes and the workloads.
 void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
   auto names = [&](std::string_view key, std::string dflt, auto check) {
-    return axis<std::string>(s, "sweep", key, {dflt},
-                             [&](const toml::node& n, const std::string& p) {
-                               const std::string v = as_string(n, p);
-                               check(v, p);
-                               if (v.size() > sizeof(PointRow::algorithm))
-                                 fail(p, fmt::format("'{}' is longer than {} characters", v,
-                                                     sizeof(PointRow::algorithm)));
-                               return std::pair{v, v};
-                             });
+    return axis<std::string>(
+        s, "sweep", key, {dflt}, [&](const toml::node& n, const std::string& p) {
+          const std::string v = as_string(n, p);
+          check(v, p);
+          if (v.size() > sizeof(PointRow::algorithm))
+            fail(p,
+                 fmt::format("'{}' is longer than {} characters", v, sizeof(PointRow::algorithm)));
+          return std::pair{v, v};
+        });
   };
   c.act_formats = names("act_formats", "none", [&](const std::string& v, const std::string& p) {
     if (v == "none" || v.starts_with("int")) {
@@ -463,12 +476,14 @@ void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
     all_model &= m;
   }
   const std::pair<const char*, const std::vector<std::string>*> model_only[] = {
-      {"act_formats", &c.act_formats}, {"algorithms", &c.algorithms},
+      {"act_formats", &c.act_formats},
+      {"algorithms", &c.algorithms},
       {"accum_models", &c.accum_models}};
   for (const auto& [key, v] : model_only)
     if (!any_model && s.get(key))
-      fail(key_path("sweep", key), "applies to model workloads only (no workload in "
-                                   "sweep.workloads has kind = \"model\")");
+      fail(key_path("sweep", key),
+           "applies to model workloads only (no workload in "
+           "sweep.workloads has kind = \"model\")");
   for (std::size_t i = 0; i < c.formats.size(); ++i) {
     const std::string& f = c.formats[i];
     if ((f == "none" || f == "mixed") && !all_model)
@@ -715,8 +730,7 @@ std::string canonical_text(const SweepConfig& c) {
       s += fmt::format(
           "workload {}: kind=model path={} text={} windows={} window_size={} calib={} "
           "calib_windows={} bits_budget={} mixed_levels=",
-          name, w.path, w.text, w.windows, w.window_size, w.calib, w.calib_windows,
-          w.bits_budget);
+          name, w.path, w.text, w.windows, w.window_size, w.calib, w.calib_windows, w.bits_budget);
       for (std::size_t i = 0; i < w.mixed_levels.size(); ++i)
         s += (i ? "," : "") + w.mixed_levels[i];
       s += "\n";
@@ -731,9 +745,15 @@ std::string canonical_text(const SweepConfig& c) {
     for (std::size_t i = 0; i < w.shape.size(); ++i)
       s += fmt::format("{}{}", i ? "x" : "", w.shape[i]);
     switch (w.kind) {
-      case WorkloadKind::kNormal: s += fmt::format(" mean={} std={}", w.mean, w.stddev); break;
-      case WorkloadKind::kLaplace: s += fmt::format(" loc={} scale={}", w.loc, w.scale); break;
-      case WorkloadKind::kStudentT: s += fmt::format(" dof={} scale={}", w.dof, w.scale); break;
+      case WorkloadKind::kNormal:
+        s += fmt::format(" mean={} std={}", w.mean, w.stddev);
+        break;
+      case WorkloadKind::kLaplace:
+        s += fmt::format(" loc={} scale={}", w.loc, w.scale);
+        break;
+      case WorkloadKind::kStudentT:
+        s += fmt::format(" dof={} scale={}", w.dof, w.scale);
+        break;
       case WorkloadKind::kLlmActivations:
         s += fmt::format(
             " outlier_channel_fraction={} outlier_scale={},{} heavy_token_fraction={} dof={}",
@@ -744,7 +764,8 @@ std::string canonical_text(const SweepConfig& c) {
         s += fmt::format(" std={} row_scale_sigma={}", w.stddev, w.row_scale_sigma);
         break;
       case WorkloadKind::kFile:
-      case WorkloadKind::kModel: break;
+      case WorkloadKind::kModel:
+        break;
     }
     s += "\n";
   }

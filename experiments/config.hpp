@@ -82,7 +82,7 @@ struct SweepConfig {
   std::vector<std::string> act_formats;   // default ["none"]
   std::vector<std::string> algorithms;    // default ["none"]: direct cast, no PTQ
   std::vector<std::string> accum_models;  // default ["fp32"]
-  std::vector<std::string> workloads;  // the names run, in sweep.workloads order
+  std::vector<std::string> workloads;     // the names run, in sweep.workloads order
   std::map<std::string, WorkloadSpec> workload_specs;
   ReportSpec report;
   std::string text;    // the TOML text as given

@@ -45,10 +45,18 @@ Id row_type(bool packed) {
         H5Tset_strpad(str.get(), H5T_STR_NULLPAD);
         mt = str.get();
         break;
-      case FieldType::kI32: mt = H5T_NATIVE_INT32; break;
-      case FieldType::kI64: mt = H5T_NATIVE_INT64; break;
-      case FieldType::kU64: mt = H5T_NATIVE_UINT64; break;
-      case FieldType::kF64: mt = H5T_NATIVE_DOUBLE; break;
+      case FieldType::kI32:
+        mt = H5T_NATIVE_INT32;
+        break;
+      case FieldType::kI64:
+        mt = H5T_NATIVE_INT64;
+        break;
+      case FieldType::kU64:
+        mt = H5T_NATIVE_UINT64;
+        break;
+      case FieldType::kF64:
+        mt = H5T_NATIVE_DOUBLE;
+        break;
     }
     check(H5Tinsert(t.get(), std::string(f.name).c_str(), f.offset, mt), "build the row type");
   }

@@ -97,9 +97,12 @@ Id growing_dataset(hid_t loc, const std::string& name, hid_t type, hsize_t width
 
 std::string_view nonfinite_name(Nonfinite n) {
   switch (n) {
-    case Nonfinite::kIeee: return "ieee";
-    case Nonfinite::kNanOnly: return "nan-only";
-    case Nonfinite::kFiniteOnly: return "finite-only";
+    case Nonfinite::kIeee:
+      return "ieee";
+    case Nonfinite::kNanOnly:
+      return "nan-only";
+    case Nonfinite::kFiniteOnly:
+      return "finite-only";
   }
   return "?";
 }
@@ -185,7 +188,8 @@ void write_workload(hid_t loc, const WorkloadSpec& w) {
       h5::attr_f64(g.get(), "row_scale_sigma", w.row_scale_sigma);
       break;
     case WorkloadKind::kFile:
-    case WorkloadKind::kModel: break;
+    case WorkloadKind::kModel:
+      break;
   }
 }
 

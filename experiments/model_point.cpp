@@ -54,8 +54,8 @@ PointRecord run_model_point(const Point& p, const WorkloadSpec& w, const ModelDa
   model::EvalResult r;
   model::ModelPtqSummary s;
   try {
-    o.format = model::parse_linear_format(mixed ? "none" : p.format, p.act_format, p.block_size,
-                                          p.accum);
+    o.format =
+        model::parse_linear_format(mixed ? "none" : p.format, p.act_format, p.block_size, p.accum);
     s = model::apply_model_ptq(m, o);
     r = model::evaluate(m, d.text, eo);
   } catch (const model::ModelError& e) {

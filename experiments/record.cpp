@@ -72,9 +72,9 @@ const std::array kFields = {
 };
 #undef MX_FIELD
 
-constexpr std::array<std::string_view, 9> kAxes = {
-    "workload",   "seed",       "format",   "act_format", "algorithm",
-    "accum",      "block_size", "scale_rule", "rounding"};
+constexpr std::array<std::string_view, 9> kAxes = {"workload",   "seed",       "format",
+                                                   "act_format", "algorithm",  "accum",
+                                                   "block_size", "scale_rule", "rounding"};
 
 template <typename T>
 T load(const PointRow& r, const FieldDef& f) {
@@ -97,22 +97,32 @@ std::span<const std::string_view> axis_names() { return kAxes; }
 
 std::string field_string(const PointRow& r, const FieldDef& f) {
   switch (f.type) {
-    case FieldType::kStr: return get_fixed(reinterpret_cast<const char*>(&r) + f.offset, f.size);
-    case FieldType::kI32: return fmt::format("{}", load<std::int32_t>(r, f));
-    case FieldType::kI64: return fmt::format("{}", load<std::int64_t>(r, f));
-    case FieldType::kU64: return fmt::format("{}", load<std::uint64_t>(r, f));
-    case FieldType::kF64: return fmt::format("{}", load<double>(r, f));
+    case FieldType::kStr:
+      return get_fixed(reinterpret_cast<const char*>(&r) + f.offset, f.size);
+    case FieldType::kI32:
+      return fmt::format("{}", load<std::int32_t>(r, f));
+    case FieldType::kI64:
+      return fmt::format("{}", load<std::int64_t>(r, f));
+    case FieldType::kU64:
+      return fmt::format("{}", load<std::uint64_t>(r, f));
+    case FieldType::kF64:
+      return fmt::format("{}", load<double>(r, f));
   }
   return {};
 }
 
 double field_number(const PointRow& r, const FieldDef& f) {
   switch (f.type) {
-    case FieldType::kStr: return std::numeric_limits<double>::quiet_NaN();
-    case FieldType::kI32: return load<std::int32_t>(r, f);
-    case FieldType::kI64: return static_cast<double>(load<std::int64_t>(r, f));
-    case FieldType::kU64: return static_cast<double>(load<std::uint64_t>(r, f));
-    case FieldType::kF64: return load<double>(r, f);
+    case FieldType::kStr:
+      return std::numeric_limits<double>::quiet_NaN();
+    case FieldType::kI32:
+      return load<std::int32_t>(r, f);
+    case FieldType::kI64:
+      return static_cast<double>(load<std::int64_t>(r, f));
+    case FieldType::kU64:
+      return static_cast<double>(load<std::uint64_t>(r, f));
+    case FieldType::kF64:
+      return load<double>(r, f);
   }
   return 0;
 }

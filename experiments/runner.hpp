@@ -26,7 +26,7 @@ struct SweepOptions {
   std::string config_path;  // empty: the embedded default config
   std::string output;       // empty: results/<sweep name>.h5 (results/ is created)
   bool resume = false;
-  bool overwrite = false;  // replace an existing output (without it and --resume: an error)
+  bool overwrite = false;          // replace an existing output (without it and --resume: an error)
   int threads = 0;                 // worker threads per process; 0: cores / ranks on this host
   bool progress = false;           // progress on stderr even when it is not a terminal
   double commit_interval_s = 0.2;  // the writer commits at most this often (and at the end)

@@ -15,9 +15,8 @@ std::uint64_t hash_key(std::string_view s) {
 
 std::string Point::key() const {
   std::string k =
-      fmt::format("workload={};seed={};format={};block_size={};scale_rule={};rounding={}",
-                  workload, seed, format, block_size, scale_rule_name(scale_rule),
-                  rounding_name(rounding));
+      fmt::format("workload={};seed={};format={};block_size={};scale_rule={};rounding={}", workload,
+                  seed, format, block_size, scale_rule_name(scale_rule), rounding_name(rounding));
   if (model) k += fmt::format(";act_format={};algorithm={};accum={}", act_format, algorithm, accum);
   return k;
 }

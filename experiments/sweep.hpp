@@ -23,7 +23,7 @@ struct Point {
   int block_size = 32;
   ScaleRule scale_rule = ScaleRule::kFloor;
   Rounding rounding = Rounding::kNearestEven;
-  bool model = false;      // a model workload: the three fields below are set
+  bool model = false;           // a model workload: the three fields below are set
   std::string act_format = {};  // model: activation format (none, mxint8, int8, ...)
   std::string algorithm = {};   // model: PTQ algorithm (none = direct cast)
   std::string accum = {};       // model: accumulator model (fp32, a preset or a model string)

@@ -97,10 +97,17 @@ std::string latex_escape(const std::string& s) {
         o += '\\';
         o += c;
         break;
-      case '~': o += "\\textasciitilde{}"; break;
-      case '^': o += "\\textasciicircum{}"; break;
-      case '\\': o += "\\textbackslash{}"; break;
-      default: o += c;
+      case '~':
+        o += "\\textasciitilde{}";
+        break;
+      case '^':
+        o += "\\textasciicircum{}";
+        break;
+      case '\\':
+        o += "\\textbackslash{}";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -124,7 +131,8 @@ std::string format_table(const ResultFile& r, const TableSpec& spec) {
   if (!mf || mf->type != FieldType::kF64 || mf->role == FieldRole::kParam) {
     std::string names;
     for (const FieldDef& f : point_fields())
-      if (f.type == FieldType::kF64 && f.role != FieldRole::kParam) names += (names.empty() ? "" : ", ") + std::string(f.name);
+      if (f.type == FieldType::kF64 && f.role != FieldRole::kParam)
+        names += (names.empty() ? "" : ", ") + std::string(f.name);
     throw std::runtime_error(fmt::format("--metric {}: not a statistic ({})", spec.metric, names));
   }
 

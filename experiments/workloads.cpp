@@ -113,8 +113,10 @@ Tensor make_workload(const WorkloadSpec& w, std::uint64_t seed, int threads) {
     case WorkloadKind::kStudentT:
       return fill(w.shape, threads,
                   [&](std::size_t i) { return w.scale * student_t_draw(kv, i, w.dof); });
-    case WorkloadKind::kLlmActivations: return llm_activations(w, seed, threads);
-    case WorkloadKind::kWeights: return weights(w, seed, threads);
+    case WorkloadKind::kLlmActivations:
+      return llm_activations(w, seed, threads);
+    case WorkloadKind::kWeights:
+      return weights(w, seed, threads);
     case WorkloadKind::kFile: {
       Tensor t;
       try {

@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "formats/codec.hpp"
-#include "formats/dispatch.hpp"
 #include "formats/compat_microxcaling.hpp"
+#include "formats/dispatch.hpp"
 #include "formats/fast_f32.hpp"
 #include "formats/fast_f32_simd.hpp"
 
@@ -19,9 +19,8 @@ constexpr std::uint32_t kNanScale = 0xFF;
 
 // The fake-quant-only loop: the AVX2 kernel when it applies, else this scalar loop.
 template <Rounding R>
-void run_grid_values(
-    const F32Grid& g, std::uint64_t seed, const float* x, std::size_t n, float* y,
-    std::uint64_t index0) {
+void run_grid_values(const F32Grid& g, std::uint64_t seed, const float* x, std::size_t n, float* y,
+                     std::uint64_t index0) {
   if (quantize_values_f32_simd(g, R, x, n, y)) return;
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint64_t rnd =
@@ -32,8 +31,7 @@ void run_grid_values(
 
 template <Rounding R>
 void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std::uint64_t seed,
-              const float* x, std::size_t n, float* y, std::uint32_t* codes,
-              std::uint64_t index0) {
+              const float* x, std::size_t n, float* y, std::uint32_t* codes, std::uint64_t index0) {
   if (!codes) {
     if (y) run_grid_values<R>(g, seed, x, n, y, index0);
     return;
@@ -46,12 +44,14 @@ void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std
   }
   run_grid_values<R>(g, seed, x, n, y, index0);
   if (!grid_codes_f32_simd(elem, s, y, n, codes))
-    for (std::size_t i = 0; i < n; ++i) codes[i] = grid_bits_to_code(elem, s, std::bit_cast<std::uint32_t>(y[i]));
+    for (std::size_t i = 0; i < n; ++i)
+      codes[i] = grid_bits_to_code(elem, s, std::bit_cast<std::uint32_t>(y[i]));
   if (g.max_pos >= 0x7F800000u || g.max_neg >= 0x7F800000u) {
     // The scaled grid reaches beyond fp32 (amax near FLT_MAX): a finite
     // input may round to a value fp32 shows as Inf. Its code comes from the generic codec.
     for (std::size_t i = 0; i < n; ++i) {
-      if ((std::bit_cast<std::uint32_t>(y[i]) & 0x7FFFFFFFu) >= 0x7F800000u && std::isfinite(x[i])) {
+      if ((std::bit_cast<std::uint32_t>(y[i]) & 0x7FFFFFFFu) >= 0x7F800000u &&
+          std::isfinite(x[i])) {
         const std::uint64_t rnd =
             R == Rounding::kStochastic ? stochastic_bits(seed, index0 + i) : std::uint64_t{0};
         codes[i] = encode(elem, static_cast<double>(x[i]), RoundSpec{R, ovf}, nullptr, rnd, s);
@@ -70,9 +70,12 @@ void quantize_on_grid(const F32Grid& g, const ElemFormat& elem, int s, const Rou
 
 McRound mc_round(Rounding r) {
   switch (r) {
-    case Rounding::kNearestAway: return McRound::kNearest;
-    case Rounding::kNearestEven: return McRound::kEven;
-    case Rounding::kTowardZero: return McRound::kFloor;
+    case Rounding::kNearestAway:
+      return McRound::kNearest;
+    case Rounding::kNearestEven:
+      return McRound::kEven;
+    case Rounding::kTowardZero:
+      return McRound::kFloor;
     default:
       throw std::invalid_argument(
           "--compat microxcaling supports only nearest-away, nearest-even and toward-zero");
@@ -105,15 +108,16 @@ std::uint32_t generic_scaled_block(const BlockSpec& spec, const T* x, std::size_
       scale = decode(kE4M3, scale_code);
       break;
     case ScaleFormat::kNvfp4:
-      scale_code = nonfinite ? kE4M3.nan_code()
-                             : encode(kE4M3, amax / max_elem / spec.tensor_scale, rne);
+      scale_code =
+          nonfinite ? kE4M3.nan_code() : encode(kE4M3, amax / max_elem / spec.tensor_scale, rne);
       scale = decode(kE4M3, scale_code) * spec.tensor_scale;
       break;
     case ScaleFormat::kF32:
       scale_code = nonfinite ? 0x7FC00000u : encode(kFp32, amax / max_elem, rne);
       scale = decode(kFp32, scale_code);
       break;
-    case ScaleFormat::kE8m0: break;
+    case ScaleFormat::kE8m0:
+      break;
   }
   for (std::size_t i = 0; i < n; ++i) {
     const double xi = static_cast<double>(x[i]);
@@ -147,7 +151,8 @@ double nvfp4_tensor_scale(double amax) {
 BlockQuantizer::BlockQuantizer(const BlockSpec& spec) : spec_(spec) {
   if (spec.format.scale == ScaleFormat::kE8m0 && spec.compat == Compat::kOcp) {
     grids_.reserve(255);
-    for (int s = -127; s <= 127; ++s) grids_.push_back(make_f32_grid(spec.format.elem, s, spec.round));
+    for (int s = -127; s <= 127; ++s)
+      grids_.push_back(make_f32_grid(spec.format.elem, s, spec.round));
   }
 }
 
@@ -156,8 +161,8 @@ std::uint32_t quantize_block_f32(const BlockSpec& spec, const float* x, std::siz
   return BlockQuantizer(spec).f32(x, n, y, codes, index0);
 }
 
-std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::size_t n,
-                                 double* y, std::uint32_t* codes, std::uint64_t index0) {
+std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::size_t n, double* y,
+                                 std::uint32_t* codes, std::uint64_t index0) {
   return BlockQuantizer(spec).f64(x, n, y, codes, index0);
 }
 
@@ -208,13 +213,13 @@ std::uint32_t BlockQuantizer::f32(const float* x, std::size_t n, float* y, std::
   }
   // 2. Shared exponent by rule, clamped to the E8M0 range; 3. elements on the scaled grid.
   const int s = shared_scale_exponent(f.elem, f.rule, amax);
-  quantize_on_grid(grids_[static_cast<std::size_t>(s + 127)], f.elem, s, spec.round, x, n, y,
-                   codes, index0);
+  quantize_on_grid(grids_[static_cast<std::size_t>(s + 127)], f.elem, s, spec.round, x, n, y, codes,
+                   index0);
   return static_cast<std::uint32_t>(s + 127);
 }
 
-std::uint32_t BlockQuantizer::f64(const double* x, std::size_t n, double* y,
-                                  std::uint32_t* codes, std::uint64_t index0) const {
+std::uint32_t BlockQuantizer::f64(const double* x, std::size_t n, double* y, std::uint32_t* codes,
+                                  std::uint64_t index0) const {
   const BlockSpec& spec = spec_;
   const MxFormat& f = spec.format;
   if (spec.compat == Compat::kMicroxcaling)
@@ -241,6 +246,5 @@ std::uint32_t BlockQuantizer::f64(const double* x, std::size_t n, double* y,
   }
   return static_cast<std::uint32_t>(s + 127);
 }
-
 
 }  // namespace mx

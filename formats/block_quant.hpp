@@ -46,16 +46,16 @@ class BlockQuantizer {
   std::vector<F32Grid> grids_;  // E8M0 scales: the grid for scale exponent s at [s + 127]
 };
 
-// Quantizes x[0..n) as one block (convenience: builds a BlockQuantizer per call). Writes the dequantized values to y and the element codes
-// to codes (either may be null) and returns the scale code: the E8M0 code (0xFF = NaN), or
-// the ue4m3 / fp32 bit pattern for those scale formats. `index0` is the flat index of x[0]
-// in its tensor, which keys the stochastic-rounding stream.
+// Quantizes x[0..n) as one block (convenience: builds a BlockQuantizer per call). Writes the
+// dequantized values to y and the element codes to codes (either may be null) and returns the scale
+// code: the E8M0 code (0xFF = NaN), or the ue4m3 / fp32 bit pattern for those scale formats.
+// `index0` is the flat index of x[0] in its tensor, which keys the stochastic-rounding stream.
 std::uint32_t quantize_block_f32(const BlockSpec& spec, const float* x, std::size_t n, float* y,
                                  std::uint32_t* codes, std::uint64_t index0);
 
 // The same for fp64 data (generic path, exact).
-std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::size_t n,
-                                 double* y, std::uint32_t* codes, std::uint64_t index0);
+std::uint32_t quantize_block_f64(const BlockSpec& spec, const double* x, std::size_t n, double* y,
+                                 std::uint32_t* codes, std::uint64_t index0);
 
 // Element-wise conversion without a shared scale (format.block_size == 0).
 void quantize_elems_f32(const BlockSpec& spec, const float* x, std::size_t n, float* y,

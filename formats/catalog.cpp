@@ -19,12 +19,12 @@ struct Alias {
   const ElemFormat* format;
 };
 constexpr std::array<Alias, 22> kAliases = {{
-    {"e4m3", &kE4M3},   {"fp8_e4m3", &kE4M3}, {"e4m3fn", &kE4M3},     {"float8_e4m3fn", &kE4M3},
-    {"e5m2", &kE5M2},   {"fp8_e5m2", &kE5M2}, {"float8_e5m2", &kE5M2}, {"e3m2", &kE3M2},
-    {"fp6_e3m2", &kE3M2}, {"e2m3", &kE2M3},   {"fp6_e2m3", &kE2M3},   {"e2m1", &kE2M1},
-    {"fp4_e2m1", &kE2M1}, {"fp4", &kE2M1},    {"int8", &kInt8},       {"e8m0", &kE8M0},
-    {"fp16", &kFp16},   {"half", &kFp16},     {"bf16", &kBf16},       {"fp32", &kFp32},
-    {"float", &kFp32},  {"float32", &kFp32},
+    {"e4m3", &kE4M3},     {"fp8_e4m3", &kE4M3}, {"e4m3fn", &kE4M3},      {"float8_e4m3fn", &kE4M3},
+    {"e5m2", &kE5M2},     {"fp8_e5m2", &kE5M2}, {"float8_e5m2", &kE5M2}, {"e3m2", &kE3M2},
+    {"fp6_e3m2", &kE3M2}, {"e2m3", &kE2M3},     {"fp6_e2m3", &kE2M3},    {"e2m1", &kE2M1},
+    {"fp4_e2m1", &kE2M1}, {"fp4", &kE2M1},      {"int8", &kInt8},        {"e8m0", &kE8M0},
+    {"fp16", &kFp16},     {"half", &kFp16},     {"bf16", &kBf16},        {"fp32", &kFp32},
+    {"float", &kFp32},    {"float32", &kFp32},
 }};
 
 // Parses a decimal integer that must fill `s` entirely.
@@ -61,11 +61,11 @@ ElemFormat parse_elem_format(std::string_view name) {
     if (mpos != std::string_view::npos && parse_int(rest.substr(0, mpos), e) &&
         parse_int(rest.substr(mpos + 1), m)) {
       if (e < 1 || e > 8 || m < 0 || m > 23)
-        throw FormatError(fmt::format(
-            "unknown format '{}': eXmY needs X in 1..8 and Y in 0..23", name));
+        throw FormatError(
+            fmt::format("unknown format '{}': eXmY needs X in 1..8 and Y in 0..23", name));
       if (nf == Nonfinite::kIeee && (e < 2 || m < 1))
-        throw FormatError(fmt::format(
-            "unknown format '{}': an ieee format needs X >= 2 and Y >= 1", name));
+        throw FormatError(
+            fmt::format("unknown format '{}': an ieee format needs X >= 2 and Y >= 1", name));
       if (nf == Nonfinite::kNanOnly && e + m < 2)
         throw FormatError(fmt::format("unknown format '{}': too narrow for a NaN code", name));
       return make_float(name, e, m, nf);
@@ -80,9 +80,8 @@ ElemFormat parse_elem_format(std::string_view name) {
 std::string describe(const ElemFormat& f) {
   const double max = decode(f, f.max_magnitude_code());
   if (f.is_int())
-    return fmt::format("{}: {}-bit two's complement x 2^{}, range {} .. {}", f.name_view(),
-                       f.bits, f.int_scale_exp, -std::ldexp(1.0, f.bits - 1 + f.int_scale_exp),
-                       max);
+    return fmt::format("{}: {}-bit two's complement x 2^{}, range {} .. {}", f.name_view(), f.bits,
+                       f.int_scale_exp, -std::ldexp(1.0, f.bits - 1 + f.int_scale_exp), max);
   const char* nf = f.nonfinite == Nonfinite::kIeee      ? "Inf+NaN"
                    : f.nonfinite == Nonfinite::kNanOnly ? "NaN-only"
                                                         : "finite-only";

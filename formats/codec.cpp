@@ -14,11 +14,10 @@ std::uint32_t max_code(const ElemFormat& f, bool negative) {
   return f.max_magnitude_code() | (negative ? f.sign_mask() : 0u);
 }
 
-std::uint32_t overflow_code(const ElemFormat& f, bool negative, const RoundSpec& spec,
-                            Status& st) {
+std::uint32_t overflow_code(const ElemFormat& f, bool negative, const RoundSpec& spec, Status& st) {
   st |= kOverflow | kInexact;
-  const bool clamp = spec.overflow == Overflow::kSaturate ||
-                     overflow_clamps(spec.mode, negative) || !f.has_nan();
+  const bool clamp =
+      spec.overflow == Overflow::kSaturate || overflow_clamps(spec.mode, negative) || !f.has_nan();
   if (clamp) {
     st |= kSaturated;
     return max_code(f, negative);

@@ -23,7 +23,7 @@ double decode(const ElemFormat& f, std::uint32_t code);
 // largest finite value); NaN gives the format's NaN or, without one, +0 and kInvalid;
 // Inf saturates or becomes Inf/NaN by policy; floats keep the sign of zero, integers do not.
 // E8M0 has no zero and no sign: negative inputs give NaN, tiny ones the smallest scale.
-std::uint32_t encode(const ElemFormat& f, double x, const RoundSpec& spec,
-                     Status* status = nullptr, std::uint64_t rnd = 0, int scale_exp = 0);
+std::uint32_t encode(const ElemFormat& f, double x, const RoundSpec& spec, Status* status = nullptr,
+                     std::uint64_t rnd = 0, int scale_exp = 0);
 
 }  // namespace mx

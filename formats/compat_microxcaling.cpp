@@ -219,8 +219,10 @@ float shared_exponent(const float* x, std::size_t n, const McParams& p) {
   bool has_nan = false;
   for (std::size_t i = 0; i < n; ++i) {
     const float v = std::fabs(x[i]);
-    if (std::isnan(v)) has_nan = true;
-    else if (v > amax) amax = v;
+    if (std::isnan(v))
+      has_nan = true;
+    else if (v > amax)
+      amax = v;
   }
   if (has_nan) amax = kNaN;
   // FP32_MIN_NORMAL (2^-126) is added only where amax == 0, so log2 never sees 0.
@@ -242,8 +244,8 @@ bool microxcaling_supports(const ElemFormat& elem) {
   return params_for(elem, &p);
 }
 
-void microxcaling_quantize_block(const ElemFormat& elem, McRound round, const float* x,
-                                 float* y, std::size_t n, unsigned* scale_code) {
+void microxcaling_quantize_block(const ElemFormat& elem, McRound round, const float* x, float* y,
+                                 std::size_t n, unsigned* scale_code) {
   McParams p;
   if (!params_for(elem, &p)) {
     for (std::size_t i = 0; i < n; ++i) y[i] = kNaN;

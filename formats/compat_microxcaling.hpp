@@ -32,7 +32,7 @@ bool microxcaling_supports(const ElemFormat& elem);
 // zero padding does (padding zeros never change the block's max). If scale_code is
 // non-null it receives the shared exponent as an E8M0 code (exponent + 127; 0xFF when
 // microxcaling's shared exponent is NaN). elem must satisfy microxcaling_supports().
-void microxcaling_quantize_block(const ElemFormat& elem, McRound round, const float* x,
-                                 float* y, std::size_t n, unsigned* scale_code);
+void microxcaling_quantize_block(const ElemFormat& elem, McRound round, const float* x, float* y,
+                                 std::size_t n, unsigned* scale_code);
 
 }  // namespace mx

@@ -27,10 +27,10 @@ enum class Nonfinite : std::uint8_t {
 struct ElemFormat {
   std::array<char, 24> name{};  // canonical name, NUL-terminated
   ElemKind kind = ElemKind::kFloat;
-  int bits = 0;       // storage bits per code
-  int exp_bits = 0;   // float/scale: exponent field width
-  int man_bits = 0;   // float/scale: stored mantissa bits; int: bits - 1
-  int bias = 0;       // float/scale: exponent bias
+  int bits = 0;      // storage bits per code
+  int exp_bits = 0;  // float/scale: exponent field width
+  int man_bits = 0;  // float/scale: stored mantissa bits; int: bits - 1
+  int bias = 0;      // float/scale: exponent bias
   Nonfinite nonfinite = Nonfinite::kFiniteOnly;
   int int_scale_exp = 0;  // int: value = code * 2^int_scale_exp
 
@@ -58,9 +58,12 @@ struct ElemFormat {
     if (is_int()) return (std::uint32_t{1} << (bits - 1)) - 1;
     const std::uint32_t all_ones = (std::uint32_t{1} << (exp_bits + man_bits)) - 1;
     switch (nonfinite) {
-      case Nonfinite::kIeee: return all_ones - (std::uint32_t{1} << man_bits);  // below Inf
-      case Nonfinite::kNanOnly: return all_ones - 1;
-      case Nonfinite::kFiniteOnly: return all_ones;
+      case Nonfinite::kIeee:
+        return all_ones - (std::uint32_t{1} << man_bits);  // below Inf
+      case Nonfinite::kNanOnly:
+        return all_ones - 1;
+      case Nonfinite::kFiniteOnly:
+        return all_ones;
     }
     return 0;
   }
@@ -75,7 +78,8 @@ struct ElemFormat {
   }
   constexpr std::uint32_t nan_code() const {  // canonical (positive) NaN
     if (nonfinite == Nonfinite::kIeee)
-      return (((std::uint32_t{1} << exp_bits) - 1) << man_bits) | (std::uint32_t{1} << (man_bits - 1));
+      return (((std::uint32_t{1} << exp_bits) - 1) << man_bits) |
+             (std::uint32_t{1} << (man_bits - 1));
     return (std::uint32_t{1} << (exp_bits + man_bits)) - 1;
   }
   constexpr std::uint32_t inf_code() const {  // positive Inf (kIeee only)
@@ -97,8 +101,7 @@ constexpr std::array<char, 24> make_name(std::string_view s) {
 }
 }  // namespace detail
 
-constexpr ElemFormat make_float(std::string_view name, int exp_bits, int man_bits,
-                                Nonfinite nf) {
+constexpr ElemFormat make_float(std::string_view name, int exp_bits, int man_bits, Nonfinite nf) {
   ElemFormat f;
   f.name = detail::make_name(name);
   f.kind = ElemKind::kFloat;
@@ -145,7 +148,7 @@ inline constexpr ElemFormat kE8M0 = [] {
 }();
 
 // Spec constants (OCP MX v1.0 Tables 1-3) checked at compile time.
-static_assert(kE4M3.emax() == 8 && kE4M3.max_mantissa() == 6);  // 448 = 1.75 * 2^8
+static_assert(kE4M3.emax() == 8 && kE4M3.max_mantissa() == 6);   // 448 = 1.75 * 2^8
 static_assert(kE5M2.emax() == 15 && kE5M2.max_mantissa() == 3);  // 57344 = 1.75 * 2^15
 static_assert(kE3M2.emax() == 4 && kE3M2.max_mantissa() == 3);   // 28 = 1.75 * 2^4
 static_assert(kE2M3.emax() == 2 && kE2M3.max_mantissa() == 7);   // 7.5 = 1.875 * 2^2

@@ -16,13 +16,20 @@ using RoundingTag = std::integral_constant<Rounding, R>;
 template <typename Fn>
 decltype(auto) visit_rounding(Rounding mode, Fn&& fn) {
   switch (mode) {
-    case Rounding::kNearestAway: return fn(RoundingTag<Rounding::kNearestAway>{});
-    case Rounding::kTowardZero: return fn(RoundingTag<Rounding::kTowardZero>{});
-    case Rounding::kTowardPositive: return fn(RoundingTag<Rounding::kTowardPositive>{});
-    case Rounding::kTowardNegative: return fn(RoundingTag<Rounding::kTowardNegative>{});
-    case Rounding::kOdd: return fn(RoundingTag<Rounding::kOdd>{});
-    case Rounding::kStochastic: return fn(RoundingTag<Rounding::kStochastic>{});
-    case Rounding::kNearestEven: break;
+    case Rounding::kNearestAway:
+      return fn(RoundingTag<Rounding::kNearestAway>{});
+    case Rounding::kTowardZero:
+      return fn(RoundingTag<Rounding::kTowardZero>{});
+    case Rounding::kTowardPositive:
+      return fn(RoundingTag<Rounding::kTowardPositive>{});
+    case Rounding::kTowardNegative:
+      return fn(RoundingTag<Rounding::kTowardNegative>{});
+    case Rounding::kOdd:
+      return fn(RoundingTag<Rounding::kOdd>{});
+    case Rounding::kStochastic:
+      return fn(RoundingTag<Rounding::kStochastic>{});
+    case Rounding::kNearestEven:
+      break;
   }
   return fn(RoundingTag<Rounding::kNearestEven>{});
 }

@@ -21,8 +21,8 @@
 namespace mx {
 
 struct F32Grid {
-  int man_bits = 0;          // floats: m; ints: a large number (the grid has no normal range)
-  int q_biased = 0;          // smallest grid spacing exponent + 150
+  int man_bits = 0;           // floats: m; ints: a large number (the grid has no normal range)
+  int q_biased = 0;           // smallest grid spacing exponent + 150
   std::uint32_t max_pos = 0;  // fp32 bits of the largest positive value (times 2^s)
   std::uint32_t max_neg = 0;  // magnitude bits of the most negative value (times 2^s)
   std::uint32_t ovf_pos = 0;  // magnitude bits written on positive overflow

@@ -53,11 +53,21 @@ __attribute__((target("avx2"))) inline __m256i quantize8(const F32Grid& g, __m25
     case Rounding::kNearestAway:
       up = _mm256_xor_si256(_mm256_cmpgt_epi32(half, rem), _mm256_set1_epi32(-1));
       break;
-    case Rounding::kTowardZero: up = zero; break;
-    case Rounding::kTowardPositive: up = _mm256_andnot_si256(neg, inexact); break;
-    case Rounding::kTowardNegative: up = _mm256_and_si256(neg, inexact); break;
-    case Rounding::kOdd: up = _mm256_andnot_si256(odd, inexact); break;
-    default: up = zero; break;
+    case Rounding::kTowardZero:
+      up = zero;
+      break;
+    case Rounding::kTowardPositive:
+      up = _mm256_andnot_si256(neg, inexact);
+      break;
+    case Rounding::kTowardNegative:
+      up = _mm256_and_si256(neg, inexact);
+      break;
+    case Rounding::kOdd:
+      up = _mm256_andnot_si256(odd, inexact);
+      break;
+    default:
+      up = zero;
+      break;
   }
   const __m256i positive_drop = _mm256_cmpgt_epi32(drop, zero);
   up = _mm256_and_si256(up, positive_drop);
@@ -83,12 +93,12 @@ __attribute__((target("avx2"))) inline __m256i quantize8(const F32Grid& g, __m25
   const __m256i inf_bits = _mm256_set1_epi32(0x7F800000);
   const __m256i is_nan = _mm256_cmpgt_epi32(a, inf_bits);
   const __m256i is_special = _mm256_or_si256(is_nan, _mm256_cmpeq_epi32(a, inf_bits));
-  const __m256i nan_r = g.nan_out ? _mm256_or_si256(_mm256_set1_epi32(static_cast<int>(g.nan_out)), sign)
-                                  : zero;
-  const __m256i inf_r = _mm256_or_si256(
-      _mm256_blendv_epi8(_mm256_set1_epi32(static_cast<int>(g.inf_pos)),
-                         _mm256_set1_epi32(static_cast<int>(g.inf_neg)), neg),
-      sign);
+  const __m256i nan_r =
+      g.nan_out ? _mm256_or_si256(_mm256_set1_epi32(static_cast<int>(g.nan_out)), sign) : zero;
+  const __m256i inf_r =
+      _mm256_or_si256(_mm256_blendv_epi8(_mm256_set1_epi32(static_cast<int>(g.inf_pos)),
+                                         _mm256_set1_epi32(static_cast<int>(g.inf_neg)), neg),
+                      sign);
   const __m256i special = _mm256_blendv_epi8(inf_r, nan_r, is_nan);
   return _mm256_blendv_epi8(normal, special, is_special);
 }
@@ -141,20 +151,21 @@ __attribute__((target("avx2"))) void codes_avx2(const ElemFormat& elem, int s, c
       code = _mm256_and_si256(_mm256_blendv_epi8(k, negk, neg), code_mask);
     } else {
       const __m256i normal = _mm256_sub_epi32(_mm256_srlv_epi32(r, rshift), c_norm);
-      const __m256i is_normal = _mm256_cmpgt_epi32(e, _mm256_sub_epi32(e_norm, _mm256_set1_epi32(1)));
+      const __m256i is_normal =
+          _mm256_cmpgt_epi32(e, _mm256_sub_epi32(e_norm, _mm256_set1_epi32(1)));
       code = _mm256_blendv_epi8(k, normal, is_normal);
       code = _mm256_or_si256(code, _mm256_and_si256(neg, sign_code));
     }
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(codes + i), code);
     // Lanes outside the formula: r == 0, fp32-subnormal r (e == 0), r >= Inf (e == 255).
-    const __m256i odd_lane = _mm256_or_si256(_mm256_cmpeq_epi32(e, zero),
-                                             _mm256_cmpeq_epi32(e, _mm256_set1_epi32(255)));
+    const __m256i odd_lane =
+        _mm256_or_si256(_mm256_cmpeq_epi32(e, zero), _mm256_cmpeq_epi32(e, _mm256_set1_epi32(255)));
     int mask = _mm256_movemask_ps(_mm256_castsi256_ps(odd_lane));
     while (mask) {
       const int lane = __builtin_ctz(static_cast<unsigned>(mask));
       mask &= mask - 1;
-      codes[i + static_cast<std::size_t>(lane)] =
-          grid_bits_to_code(elem, s, std::bit_cast<std::uint32_t>(y[i + static_cast<std::size_t>(lane)]));
+      codes[i + static_cast<std::size_t>(lane)] = grid_bits_to_code(
+          elem, s, std::bit_cast<std::uint32_t>(y[i + static_cast<std::size_t>(lane)]));
     }
   }
   for (; i < n; ++i) codes[i] = grid_bits_to_code(elem, s, std::bit_cast<std::uint32_t>(y[i]));
@@ -181,8 +192,7 @@ __attribute__((target("avx2"))) std::uint32_t amax_avx2(const float* x, std::siz
 template <Rounding R>
 __attribute__((target("avx2"))) void blocks8(const F32Grid* grids, const ElemFormat& elem,
                                              ScaleRule rule, const float* x, std::size_t n,
-                                             std::size_t block, float* y,
-                                             std::uint32_t* scales) {
+                                             std::size_t block, float* y, std::uint32_t* scales) {
   const int emax = elem.emax();
   for (std::size_t start = 0, b = 0; start < n; start += block, ++b) {
     const std::size_t len = block < n - start ? block : n - start;

@@ -10,8 +10,8 @@
 namespace mx {
 namespace {
 
-constexpr std::array<std::string_view, 6> kConcrete = {
-    "mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4_e2m1", "mxint8"};
+constexpr std::array<std::string_view, 6> kConcrete = {"mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2",
+                                                       "mxfp6_e2m3", "mxfp4_e2m1", "mxint8"};
 
 // Mantissa width that `even` rounds amax to, and the largest finite value written as
 // max_sig * 2^(emax - width) with max_sig an integer (e4m3: 0b1110 * 2^(8-3) = 448;
@@ -26,13 +26,13 @@ ElemShape elem_shape(const ElemFormat& f) {
 }
 
 // amax = sig * 2^(lead - p) with sig normalized to exactly p+1 bits (p = 52).
-int exponent_from_normalized(const ElemFormat& elem, ScaleRule rule, std::uint64_t sig,
-                             int lead) {
+int exponent_from_normalized(const ElemFormat& elem, ScaleRule rule, std::uint64_t sig, int lead) {
   constexpr int p = 52;
   const ElemShape sh = elem_shape(elem);
   int e = lead;
   switch (rule) {
-    case ScaleRule::kFloor: break;
+    case ScaleRule::kFloor:
+      break;
     case ScaleRule::kCeil:
       if (sig != (std::uint64_t{1} << p)) ++e;  // not a power of two
       break;
@@ -75,10 +75,14 @@ std::optional<ScaleRule> parse_scale_rule(std::string_view s) {
 }
 std::string_view scale_rule_name(ScaleRule r) {
   switch (r) {
-    case ScaleRule::kFloor: return "floor";
-    case ScaleRule::kCeil: return "ceil";
-    case ScaleRule::kEven: return "even";
-    case ScaleRule::kRceil: return "rceil";
+    case ScaleRule::kFloor:
+      return "floor";
+    case ScaleRule::kCeil:
+      return "ceil";
+    case ScaleRule::kEven:
+      return "even";
+    case ScaleRule::kRceil:
+      return "rceil";
   }
   return "?";
 }
@@ -91,10 +95,14 @@ std::optional<ScaleFormat> parse_scale_format(std::string_view s) {
 }
 std::string_view scale_format_name(ScaleFormat s) {
   switch (s) {
-    case ScaleFormat::kE8m0: return "e8m0";
-    case ScaleFormat::kUe4m3: return "ue4m3";
-    case ScaleFormat::kF32: return "fp32";
-    case ScaleFormat::kNvfp4: return "nvfp4";
+    case ScaleFormat::kE8m0:
+      return "e8m0";
+    case ScaleFormat::kUe4m3:
+      return "ue4m3";
+    case ScaleFormat::kF32:
+      return "fp32";
+    case ScaleFormat::kNvfp4:
+      return "nvfp4";
   }
   return "?";
 }

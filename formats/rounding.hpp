@@ -19,8 +19,8 @@ enum class Rounding : std::uint8_t {
 };
 
 enum class Overflow : std::uint8_t {
-  kSaturate,     // overflow gives the largest finite magnitude (OCP's recommended default)
-  kToNanOrInf,   // overflow gives Inf if the format has it, else NaN, else saturates
+  kSaturate,    // overflow gives the largest finite magnitude (OCP's recommended default)
+  kToNanOrInf,  // overflow gives Inf if the format has it, else NaN, else saturates
 };
 
 // Status flags, OR-ed together. Per-element conversions report them; tensor kernels
@@ -76,12 +76,18 @@ constexpr bool round_up(Rounding mode, std::uint64_t sig, int shift, bool negati
   const bool inexact = rem != 0;
   const bool odd = (kept & 1) != 0;
   switch (mode) {
-    case Rounding::kNearestEven: return (rem > half) | ((rem == half) & odd);
-    case Rounding::kNearestAway: return rem >= half;
-    case Rounding::kTowardZero: return false;
-    case Rounding::kTowardPositive: return inexact & !negative;
-    case Rounding::kTowardNegative: return inexact & negative;
-    case Rounding::kOdd: return inexact & !odd;
+    case Rounding::kNearestEven:
+      return (rem > half) | ((rem == half) & odd);
+    case Rounding::kNearestAway:
+      return rem >= half;
+    case Rounding::kTowardZero:
+      return false;
+    case Rounding::kTowardPositive:
+      return inexact & !negative;
+    case Rounding::kTowardNegative:
+      return inexact & negative;
+    case Rounding::kOdd:
+      return inexact & !odd;
     case Rounding::kStochastic: {
       // The discarded fraction rem / 2^shift as a 64-bit fixed-point number; round up
       // with that probability (exact in expectation to 2^-64).
@@ -102,10 +108,14 @@ constexpr bool round_up(Rounding mode, std::uint64_t sig, int shift, bool negati
 constexpr bool overflow_clamps(Rounding mode, bool negative) {
   switch (mode) {
     case Rounding::kTowardZero:
-    case Rounding::kOdd: return true;
-    case Rounding::kTowardPositive: return negative;
-    case Rounding::kTowardNegative: return !negative;
-    default: return false;
+    case Rounding::kOdd:
+      return true;
+    case Rounding::kTowardPositive:
+      return negative;
+    case Rounding::kTowardNegative:
+      return !negative;
+    default:
+      return false;
   }
 }
 

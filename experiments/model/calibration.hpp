@@ -16,8 +16,8 @@ namespace mx::model {
 class Calibration {
  public:
   // Throws ModelError naming --calib / --calib-windows when the text is too short.
-  Calibration(const LlamaModel& model, const std::vector<unsigned char>& text,
-              std::size_t windows, std::size_t window_size, int threads);
+  Calibration(const LlamaModel& model, const std::vector<unsigned char>& text, std::size_t windows,
+              std::size_t window_size, int threads);
 
   std::size_t windows() const { return hidden_.size(); }
   std::size_t tokens() const;  // rows of a captured matrix

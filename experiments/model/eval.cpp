@@ -18,7 +18,8 @@ namespace mx::model {
 std::vector<unsigned char> read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ModelError(fmt::format("--text {}: cannot open", path));
-  std::vector<unsigned char> v((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<unsigned char> v((std::istreambuf_iterator<char>(in)),
+                               std::istreambuf_iterator<char>());
   if (in.bad()) throw ModelError(fmt::format("--text {}: read error", path));
   if (v.empty()) throw ModelError(fmt::format("--text {}: the file is empty", path));
   return v;
@@ -32,15 +33,15 @@ std::size_t windows_that_fit(std::size_t text_bytes, std::size_t window_size) {
 std::size_t check_eval_options(const LlamaConfig& c, std::size_t text_bytes, const EvalOptions& o) {
   if (o.window_size == 0) throw ModelError("--window-size must be >= 1 (got 0)");
   if (o.window_size > static_cast<std::size_t>(c.max_position_embeddings))
-    throw ModelError(fmt::format(
-        "--window-size {} exceeds the model's context (max_position_embeddings {})",
-        o.window_size, c.max_position_embeddings));
+    throw ModelError(
+        fmt::format("--window-size {} exceeds the model's context (max_position_embeddings {})",
+                    o.window_size, c.max_position_embeddings));
   if (o.threads < 1) throw ModelError(fmt::format("--threads must be >= 1 (got {})", o.threads));
   const std::size_t fit = windows_that_fit(text_bytes, o.window_size);
   if (fit == 0)
-    throw ModelError(fmt::format(
-        "--text: {} bytes hold no full window of {} + 1 bytes (lower --window-size)", text_bytes,
-        o.window_size));
+    throw ModelError(
+        fmt::format("--text: {} bytes hold no full window of {} + 1 bytes (lower --window-size)",
+                    text_bytes, o.window_size));
   if (o.windows > fit)
     throw ModelError(fmt::format(
         "--windows {}: the text holds only {} full windows of {} bytes (use --windows 0 for all)",

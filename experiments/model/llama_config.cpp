@@ -21,15 +21,16 @@ int get_int(const nlohmann::json& j, const char* key, const std::string& what, b
   }
   if (!j[key].is_number_integer() || j[key].get<long long>() < 1 ||
       j[key].get<long long>() > (1LL << 30))
-    throw ModelError(fmt::format("{}: {} must be a positive integer (got {})", what, key,
-                                 j[key].dump()));
+    throw ModelError(
+        fmt::format("{}: {} must be a positive integer (got {})", what, key, j[key].dump()));
   return static_cast<int>(j[key].get<long long>());
 }
 
 double get_num(const nlohmann::json& j, const char* key, const std::string& what, double fallback) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (!j[key].is_number() || !(j[key].get<double>() > 0))
-    throw ModelError(fmt::format("{}: {} must be a positive number (got {})", what, key, j[key].dump()));
+    throw ModelError(
+        fmt::format("{}: {} must be a positive number (got {})", what, key, j[key].dump()));
   return j[key].get<double>();
 }
 
@@ -49,7 +50,8 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   if (!llama)
     throw ModelError(fmt::format(
         "{}: unsupported architecture (architectures {}, model_type {}): only LlamaForCausalLM "
-        "/ model_type llama", what, j.value("architectures", nlohmann::json()).dump(),
+        "/ model_type llama",
+        what, j.value("architectures", nlohmann::json()).dump(),
         j.value("model_type", nlohmann::json()).dump()));
   LlamaConfig c;
   c.vocab_size = get_int(j, "vocab_size", what, true, 0);
@@ -75,10 +77,12 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
     c.head_dim = get_int(j, "head_dim", what, true, 0);
   }
   if (c.head_dim % 2 != 0)
-    throw ModelError(fmt::format("{}: head_dim {} must be even (RoPE rotates halves)", what, c.head_dim));
+    throw ModelError(
+        fmt::format("{}: head_dim {} must be even (RoPE rotates halves)", what, c.head_dim));
   if (c.num_attention_heads % c.num_key_value_heads != 0)
-    throw ModelError(fmt::format("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}",
-                                 what, c.num_attention_heads, c.num_key_value_heads));
+    throw ModelError(
+        fmt::format("{}: num_attention_heads {} is not a multiple of num_key_value_heads {}", what,
+                    c.num_attention_heads, c.num_key_value_heads));
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
     throw ModelError(fmt::format("{}: rope_scaling {} is not supported (plain RoPE only)", what,
                                  j["rope_scaling"].dump()));

@@ -50,8 +50,8 @@ LlamaModel::LlamaModel(LlamaWeights w)
 std::size_t LlamaModel::linear_index(int layer, LinearKind kind) const {
   if (kind == LinearKind::kLmHead) return linears_.size() - 1;
   if (layer < 0 || layer >= config_.num_hidden_layers)
-    throw ModelError(fmt::format("layer {} out of range (the model has {})", layer,
-                                 config_.num_hidden_layers));
+    throw ModelError(
+        fmt::format("layer {} out of range (the model has {})", layer, config_.num_hidden_layers));
   return static_cast<std::size_t>(layer * kLinearsPerLayer + static_cast<int>(kind));
 }
 
@@ -160,8 +160,8 @@ void LlamaModel::run_decoder_layer(int layer, RowMatrixXf& x, const ForwardConte
   run_linear(base + 3, a, o, ctx);
   x += o;
   rms_norm(x, post_norm_[std::size_t(layer)], eps, h);
-  run_linear(base + 4, h, q, ctx);  // gate
-  run_linear(base + 5, h, k, ctx);  // up
+  run_linear(base + 4, h, q, ctx);                                  // gate
+  run_linear(base + 5, h, k, ctx);                                  // up
   q.array() = q.array() / (1.0f + (-q.array()).exp()) * k.array();  // silu(gate) * up
   run_linear(base + 6, q, o, ctx);
   x += o;

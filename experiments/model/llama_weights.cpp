@@ -34,17 +34,22 @@ Eigen::VectorXf read_vector(const Checkpoint& ck, const std::string& name, Eigen
 
 std::array<Eigen::Index, 2> linear_shape(const LlamaConfig& c, LinearKind kind) {
   const Eigen::Index h = c.hidden_size, q = Eigen::Index{c.num_attention_heads} * c.head_dim,
-                     kv = Eigen::Index{c.num_key_value_heads} * c.head_dim,
-                     m = c.intermediate_size;
+                     kv = Eigen::Index{c.num_key_value_heads} * c.head_dim, m = c.intermediate_size;
   switch (kind) {
-    case LinearKind::kQ: return {q, h};
+    case LinearKind::kQ:
+      return {q, h};
     case LinearKind::kK:
-    case LinearKind::kV: return {kv, h};
-    case LinearKind::kO: return {h, q};
+    case LinearKind::kV:
+      return {kv, h};
+    case LinearKind::kO:
+      return {h, q};
     case LinearKind::kGate:
-    case LinearKind::kUp: return {m, h};
-    case LinearKind::kDown: return {h, m};
-    case LinearKind::kLmHead: return {c.vocab_size, h};
+    case LinearKind::kUp:
+      return {m, h};
+    case LinearKind::kDown:
+      return {h, m};
+    case LinearKind::kLmHead:
+      return {c.vocab_size, h};
   }
   return {0, 0};
 }
@@ -69,8 +74,9 @@ LlamaWeights load_llama_weights(const std::string& dir) {
         ck, fmt::format("model.layers.{}.post_attention_layernorm.weight", l), c.hidden_size));
   }
   w.final_norm = read_vector(ck, "model.norm.weight", c.hidden_size);
-  w.lm_head = c.tie_word_embeddings ? w.embed
-                                    : read_matrix(ck, "lm_head.weight", c.vocab_size, c.hidden_size);
+  w.lm_head = c.tie_word_embeddings
+                  ? w.embed
+                  : read_matrix(ck, "lm_head.weight", c.vocab_size, c.hidden_size);
   return w;
 }
 

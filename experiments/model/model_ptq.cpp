@@ -78,9 +78,9 @@ class Planner {
     p.weight = to_spec(p.eval.weight, weight_name);
     if (int_act) {
       try {
-        p.act = algo::parse_quant_spec(act_name_, o_.block_size, 0,
-                                       RoundSpec{o_.rounding, Overflow::kSaturate, 0},
-                                       o_.scale_rule);
+        p.act =
+            algo::parse_quant_spec(act_name_, o_.block_size, 0,
+                                   RoundSpec{o_.rounding, Overflow::kSaturate, 0}, o_.scale_rule);
       } catch (const std::invalid_argument& e) {
         throw ModelError(fmt::format("--act-format: {}", e.what()));
       }
@@ -162,10 +162,14 @@ LinearPtqReport quantize_linear(QuantLinear& lin, const algo::Mat& x, const Plan
 std::vector<std::size_t> group_members(const LlamaModel& m, int layer, int g) {
   const std::size_t b = m.linear_index(layer, LinearKind::kQ);
   switch (g) {
-    case 0: return {b + 0, b + 1, b + 2};  // q k v
-    case 1: return {b + 3};                // o
-    case 2: return {b + 4, b + 5};         // gate up
-    default: return {b + 6};               // down
+    case 0:
+      return {b + 0, b + 1, b + 2};  // q k v
+    case 1:
+      return {b + 3};  // o
+    case 2:
+      return {b + 4, b + 5};  // gate up
+    default:
+      return {b + 6};  // down
   }
 }
 
@@ -188,16 +192,16 @@ std::vector<std::string> allocate(const LlamaModel& model, const std::vector<uns
     if (s.kind != algo::QuantKind::kMx)
       throw ModelError(fmt::format("--levels: {} is not an MX format", name));
     if (!bits.empty() && !(s.mx.format.elem.bits > bits.back()))
-      throw ModelError(fmt::format("--levels: {} must have more element bits than the level "
-                                   "before it",
-                                   name));
+      throw ModelError(
+          fmt::format("--levels: {} must have more element bits than the level "
+                      "before it",
+                      name));
     bits.push_back(s.mx.format.elem.bits);
     specs.push_back(s);
   }
   if (!(o.bits_budget >= bits.front()))
-    throw ModelError(fmt::format(
-        "--bits-budget {}: below the lowest level {} ({} bits per weight)", o.bits_budget,
-        o.levels.front(), bits.front()));
+    throw ModelError(fmt::format("--bits-budget {}: below the lowest level {} ({} bits per weight)",
+                                 o.bits_budget, o.levels.front(), bits.front()));
   Calibration cal(model, text, windows, o.window_size, o.threads);
   std::vector<algo::LayerCost> costs(model.num_linears());
   for (int l = 0; l < model.config().num_hidden_layers; ++l) {
@@ -207,8 +211,8 @@ std::vector<std::string> allocate(const LlamaModel& model, const std::vector<uns
       const algo::Mat xd = in[std::size_t(g)].cast<double>();
       const algo::Mat gram = xd.transpose() * xd;
       for (std::size_t i : group_members(model, l, g))
-        costs[i] = algo::measured_cost_gram(model.linear(i).original_weight().cast<double>(),
-                                            gram, specs);
+        costs[i] =
+            algo::measured_cost_gram(model.linear(i).original_weight().cast<double>(), gram, specs);
     }
     log(o, fmt::format("sensitivity: layer {}/{} ({:.1f} s)", l + 1,
                        model.config().num_hidden_layers, since(t0)));
@@ -273,13 +277,13 @@ ModelPtqSummary apply_model_ptq(LlamaModel& model, const ModelPtqOptions& opt) {
   }
 
   if (opt.calib_path.empty())
-    throw ModelError(fmt::format(
-        "--calib: {} needs a calibration text (e.g. ../shared/models/bytellama-7m/data/"
-        "wiki_valid.txt)",
-        mixed ? "--bits-budget" : "--algorithm " + opt.algorithm));
+    throw ModelError(
+        fmt::format("--calib: {} needs a calibration text (e.g. ../shared/models/bytellama-7m/data/"
+                    "wiki_valid.txt)",
+                    mixed ? "--bits-budget" : "--algorithm " + opt.algorithm));
   if (!mixed && !opt.format.weight)
-    throw ModelError(fmt::format("--weight-format: --algorithm {} needs a weight format",
-                                 opt.algorithm));
+    throw ModelError(
+        fmt::format("--weight-format: --algorithm {} needs a weight format", opt.algorithm));
   const std::vector<unsigned char> text = read_text(opt.calib_path);
   const std::size_t windows = opt.calib_windows ? opt.calib_windows : kDefaultCalibWindows;
   if (text.size() < windows * opt.window_size)

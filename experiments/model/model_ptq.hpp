@@ -47,13 +47,13 @@ struct ModelPtqOptions {
   std::size_t window_size = 512;  // as --window-size
   double bits_budget = 0;         // --bits-budget: mean weight element bits (0: none)
   std::vector<std::string> levels = {"mxint2", "mxint3", "mxint4", "mxint8"};  // --levels
-  LinearFormat format;            // --weight-format, --act-format, --block-size, --accum
-  int block_size = 32;            // --block-size (mixed-precision levels; int<N> acts ignore it)
-  ScaleRule scale_rule = ScaleRule::kFloor;      // applied to every MX format
-  Rounding rounding = Rounding::kNearestEven;    // element rounding of every format
-  double alpha = 0.5;             // --alpha: SmoothQuant migration strength / CrossQuant exponent
-  int threads = 1;                // calibration windows in parallel (results do not depend on it)
-  bool verbose = false;           // progress lines on stderr
+  LinearFormat format;  // --weight-format, --act-format, --block-size, --accum
+  int block_size = 32;  // --block-size (mixed-precision levels; int<N> acts ignore it)
+  ScaleRule scale_rule = ScaleRule::kFloor;    // applied to every MX format
+  Rounding rounding = Rounding::kNearestEven;  // element rounding of every format
+  double alpha = 0.5;    // --alpha: SmoothQuant migration strength / CrossQuant exponent
+  int threads = 1;       // calibration windows in parallel (results do not depend on it)
+  bool verbose = false;  // progress lines on stderr
   // Called with every linear's calibration inputs (the rows run_ptq sees), in order.
   std::function<void(const std::string& linear, const algo::Mat& x)> on_calibration;
 };
@@ -62,15 +62,15 @@ struct ModelPtqOptions {
 // outputs; the first 1024 calibration tokens) against the fp32 layer on the same inputs.
 struct LinearPtqReport {
   std::string name, weight_format;
-  int weight_bits = 0;       // element bits of the weight format (0: fp32)
+  int weight_bits = 0;  // element bits of the weight format (0: fp32)
   long long params = 0;
-  algo::ErrorStats output;   // layer output, calibration inputs
+  algo::ErrorStats output;  // layer output, calibration inputs
   double weight_sqnr_db = 0;
-  double act_kernel = 0;     // share of nonzero activations quantized to 0
+  double act_kernel = 0;                  // share of nonzero activations quantized to 0
   double smooth_min = 1, smooth_max = 1;  // range of the SmoothQuant x AWQ factors
-  double awq_ratio = -1;     // AWQ's chosen exponent (-1: AWQ did not run)
-  double gptq_damp = -1;     // GPTQ's relative damping used (-1: GPTQ did not run)
-  double distortion = -1;    // mixed precision: RTN output error at the chosen level
+  double awq_ratio = -1;                  // AWQ's chosen exponent (-1: AWQ did not run)
+  double gptq_damp = -1;                  // GPTQ's relative damping used (-1: GPTQ did not run)
+  double distortion = -1;                 // mixed precision: RTN output error at the chosen level
   double seconds = 0;
 };
 
@@ -78,7 +78,7 @@ struct ModelPtqSummary {
   std::string algorithm;
   std::size_t calib_windows = 0;  // 0: no calibration (direct cast)
   double bits_budget = 0;
-  double weight_bits = 0;         // parameter-weighted mean element bits of the linears' weights
+  double weight_bits = 0;  // parameter-weighted mean element bits of the linears' weights
   std::vector<LinearPtqReport> layers;  // forward order; empty without calibration
   double seconds = 0;
 };

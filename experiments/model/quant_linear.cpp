@@ -76,8 +76,8 @@ BlockSpec with_tensor_scale(BlockSpec spec, const RowMatrixXf& x) {
 
 }  // namespace
 
-LinearFormat parse_linear_format(const std::string& weight, const std::string& act,
-                                 int block_size, const std::string& accum) {
+LinearFormat parse_linear_format(const std::string& weight, const std::string& act, int block_size,
+                                 const std::string& accum) {
   if (block_size < 1)
     throw ModelError(fmt::format("--block-size must be >= 1 (got {})", block_size));
   LinearFormat f;
@@ -96,12 +96,13 @@ LinearFormat parse_linear_format(const std::string& weight, const std::string& a
     for (const auto* s : {&f.weight, &f.act})
       if (*s && (*s)->format.block_size > 0 && (*s)->format.scale != ScaleFormat::kE8m0)
         throw ModelError(fmt::format(
-            "--accum {}: the emulated GEMM needs E8M0-scaled MX or element formats (got {})",
-            accum, (*s)->format.name));
+            "--accum {}: the emulated GEMM needs E8M0-scaled MX or element formats (got {})", accum,
+            (*s)->format.name));
     if (f.weight && f.act && f.weight->format.block_size != f.act->format.block_size)
       throw ModelError(fmt::format(
           "--accum {}: weight format {} and activation format {} must both be MX or both "
-          "element-wise for the emulated GEMM", accum, weight, act));
+          "element-wise for the emulated GEMM",
+          accum, weight, act));
   }
   return f;
 }
@@ -124,8 +125,9 @@ void LinearStats::merge(const LinearStats& o) {
   sum_err2 += o.sum_err2;
   sum_q2 += o.sum_q2;
   dot += o.dot;
-  max_abs = (std::isnan(max_abs) || std::isnan(o.max_abs)) ? std::numeric_limits<double>::quiet_NaN()
-                                                           : std::fmax(max_abs, o.max_abs);
+  max_abs = (std::isnan(max_abs) || std::isnan(o.max_abs))
+                ? std::numeric_limits<double>::quiet_NaN()
+                : std::fmax(max_abs, o.max_abs);
   n += o.n;
 }
 
@@ -180,7 +182,8 @@ void QuantLinear::prepare_emulated() {
   const BlockSpec w_spec = format_.weight ? *format_.weight : fp32_operand(block);
   a_spec_ = format_.act ? *format_.act : fp32_operand(block);
   Tensor t;
-  t.shape = {static_cast<std::size_t>(effective_.rows()), static_cast<std::size_t>(effective_.cols())};
+  t.shape = {static_cast<std::size_t>(effective_.rows()),
+             static_cast<std::size_t>(effective_.cols())};
   t.f32.assign(effective_.data(), effective_.data() + effective_.size());
   try {
     // Weights already on w_spec's grid re-encode to the same codes (saturation keeps a

@@ -34,8 +34,8 @@ struct LinearFormat {
 // format (e4m3, int8, ...) or "none"; block_size (>= 1) replaces the MX formats' default;
 // accum "fp32" or any parse_accum_model() string. Throws ModelError naming --weight-format,
 // --act-format, --block-size or --accum.
-LinearFormat parse_linear_format(const std::string& weight, const std::string& act,
-                                 int block_size, const std::string& accum);
+LinearFormat parse_linear_format(const std::string& weight, const std::string& act, int block_size,
+                                 const std::string& accum);
 
 // Output error of a quantized layer against the fp32 layer on the same inputs (sums in
 // double; merge() in a fixed order gives thread-count-independent results).

@@ -73,8 +73,7 @@ std::size_t StTensorInfo::numel() const {
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    throw ModelError(fmt::format("{}: cannot open ({})", path, std::strerror(errno)));
+  if (fd < 0) throw ModelError(fmt::format("{}: cannot open ({})", path, std::strerror(errno)));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -83,8 +82,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   size_ = static_cast<std::size_t>(st.st_size);
   if (size_ < 8) {
     ::close(fd);
-    throw ModelError(fmt::format("{}: {} bytes, too short for a safetensors header (truncated?)",
-                                 path, size_));
+    throw ModelError(
+        fmt::format("{}: {} bytes, too short for a safetensors header (truncated?)", path, size_));
   }
   void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
@@ -97,7 +96,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     if (n > size_ - 8)
       throw ModelError(fmt::format(
           "{}: header length {} runs past the end of the file ({} bytes): truncated or not a "
-          "safetensors file", path, n, size_));
+          "safetensors file",
+          path, n, size_));
     data_start_ = 8 + static_cast<std::size_t>(n);
     nlohmann::json h;
     try {
@@ -121,7 +121,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       t.dtype = v["dtype"].get<std::string>();
       for (const auto& d : v["shape"]) {
         if (!d.is_number_integer() || d.get<std::int64_t>() < 0)
-          throw ModelError(fmt::format("{}: tensor {}: bad shape {}", path, name, v["shape"].dump()));
+          throw ModelError(
+              fmt::format("{}: tensor {}: bad shape {}", path, name, v["shape"].dump()));
         t.shape.push_back(d.get<std::int64_t>());
       }
       const auto& o = v["data_offsets"];
@@ -129,19 +130,20 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
         throw ModelError(fmt::format("{}: tensor {}: bad data_offsets {}", path, name, o.dump()));
       const auto b = o[0].get<std::uint64_t>(), e = o[1].get<std::uint64_t>();
       if (b > e)
-        throw ModelError(fmt::format("{}: tensor {}: data_offsets [{}, {}] are reversed", path,
-                                     name, b, e));
+        throw ModelError(
+            fmt::format("{}: tensor {}: data_offsets [{}, {}] are reversed", path, name, b, e));
       if (e > data_size)
         throw ModelError(fmt::format(
             "{}: tensor {}: data_offsets [{}, {}] run past the end of the data section ({} "
-            "bytes): truncated file", path, name, b, e, data_size));
+            "bytes): truncated file",
+            path, name, b, e, data_size));
       t.begin = static_cast<std::size_t>(b);
       t.end = static_cast<std::size_t>(e);
       const std::size_t es = dtype_size(t.dtype);
       if (es != 0 && t.numel() * es != t.end - t.begin)
-        throw ModelError(fmt::format(
-            "{}: tensor {}: {} bytes for shape {} of {} (expected {})", path, name,
-            t.end - t.begin, v["shape"].dump(), t.dtype, t.numel() * es));
+        throw ModelError(fmt::format("{}: tensor {}: {} bytes for shape {} of {} (expected {})",
+                                     path, name, t.end - t.begin, v["shape"].dump(), t.dtype,
+                                     t.numel() * es));
       tensors_.emplace(name, std::move(t));
     }
   } catch (...) {
@@ -204,9 +206,10 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
   std::map<std::string, const SafetensorsFile*> opened;
   for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
     if (!it.value().is_string())
-      throw ModelError(fmt::format("{}: weight_map[{}] is not a file name", index.string(), it.key()));
+      throw ModelError(
+          fmt::format("{}: weight_map[{}] is not a file name", index.string(), it.key()));
     const std::string shard = it.value().get<std::string>();
-    if (shard.find('/') != std::string::npos || shard == ".." )
+    if (shard.find('/') != std::string::npos || shard == "..")
       throw ModelError(fmt::format("{}: weight_map[{}] = {} is not a file in the folder",
                                    index.string(), it.key(), shard));
     auto f = opened.find(shard);

@@ -15,9 +15,9 @@
 namespace mx::model {
 
 struct StTensorInfo {
-  std::string dtype;                 // as in the header: F32, F16, BF16, I8, ...
+  std::string dtype;  // as in the header: F32, F16, BF16, I8, ...
   std::vector<std::int64_t> shape;
-  std::size_t begin = 0, end = 0;    // byte offsets into the data section
+  std::size_t begin = 0, end = 0;  // byte offsets into the data section
   std::size_t numel() const;
 };
 

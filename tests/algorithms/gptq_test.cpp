@@ -12,7 +12,7 @@
 namespace mx::algo {
 namespace {
 
-const char* const kMxFormats[] = {"mxint8", "mxint4", "mxfp8_e4m3", "mxfp8_e5m2",
+const char* const kMxFormats[] = {"mxint8",     "mxint4",     "mxfp8_e4m3", "mxfp8_e5m2",
                                   "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4_e2m1"};
 
 Quantizer make(const std::string& name, int block = 32) {
@@ -54,7 +54,8 @@ TEST(Gptq, LossIdentityAndLazyBatchInvariance) {
       o.block = b;
       const GptqResult r = gptq_quantize(w, h, q, o);
       const Mat d = w - r.q;
-      const double want = (x * d.transpose()).squaredNorm() / double(t) + r.lambda / 2 * d.squaredNorm();
+      const double want =
+          (x * d.transpose()).squaredNorm() / double(t) + r.lambda / 2 * d.squaredNorm();
       EXPECT_NEAR(r.loss, want, 1e-9 * want) << fmt << " B=" << b;
       if (first.size() == 0) {
         first = r.q;
@@ -79,7 +80,8 @@ TEST(Gptq, LossIdentityWithActOrder) {
   o.act_order = true;
   const GptqResult r = gptq_quantize(w, hessian(x), make("mxint4"), o);
   const Mat d = w - r.q;
-  const double want = (x * d.transpose()).squaredNorm() / double(t) + r.lambda / 2 * d.squaredNorm();
+  const double want =
+      (x * d.transpose()).squaredNorm() / double(t) + r.lambda / 2 * d.squaredNorm();
   EXPECT_NEAR(r.loss, want, 1e-9 * want);
 }
 

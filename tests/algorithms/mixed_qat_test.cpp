@@ -23,7 +23,8 @@ TEST(MixedPrecision, EqualSensitivityGivesUniformBits) {
 
 TEST(MixedPrecision, MeetsBudgetExactlyAndBeatsUniform) {
   // Unequal sensitivities: 1, 30, 1000.
-  std::vector<LayerCost> layers = {model_cost(1, 1000, 1, kLevels), model_cost(30, 1000, 1, kLevels),
+  std::vector<LayerCost> layers = {model_cost(1, 1000, 1, kLevels),
+                                   model_cost(30, 1000, 1, kLevels),
                                    model_cost(1000, 1000, 1, kLevels)};
   double prev = std::numeric_limits<double>::infinity();
   for (double avg : {4.0, 4.0 + 2.0 / 3, 5.0 + 1.0 / 3, 6.0, 6.0 + 2.0 / 3, 8.0}) {

@@ -40,7 +40,7 @@ class PtqCli : public ::testing::Test {
     dir = test::fresh_test_dir("mxlab_ptq_cli_test");
     write_npy(p("w.npy"), random_tensor(16, 64, 1));
     write_npy(p("x.npy"), random_tensor(128, 64, 2));
-    write_npy(p("x_small.npy"), random_tensor(8, 64, 3));   // 8 samples < 64 inputs
+    write_npy(p("x_small.npy"), random_tensor(8, 64, 3));  // 8 samples < 64 inputs
     write_npy(p("x_bad.npy"), random_tensor(128, 48, 4));  // wrong column count
     Tensor t3 = random_tensor(2, 8, 5);
     t3.shape = {2, 2, 4};
@@ -58,10 +58,10 @@ TEST_F(PtqCli, GoodRunWritesWeightsAndReport) {
   std::ofstream(p("wq.npy")) << "old";
   for (const char* alg : {"rtn", "smoothquant", "awq", "gptq", "smoothquant+gptq", "awq+gptq",
                           "smoothquant+awq+gptq"}) {
-    const CmdResult r = run("ptq --weights " + p("w.npy") + " --activations " + p("x.npy") +
-                            " --algorithm " + alg +
-                            " --weight-format mxint4 --act-format mxint8 --act-order --output " +
-                            p("wq.npy") + " --report " + p("report.json") + " --awq-grid 4");
+    const CmdResult r =
+        run("ptq --weights " + p("w.npy") + " --activations " + p("x.npy") + " --algorithm " + alg +
+            " --weight-format mxint4 --act-format mxint8 --act-order --output " + p("wq.npy") +
+            " --report " + p("report.json") + " --awq-grid 4");
     ASSERT_EQ(r.status, 0) << alg << "\n" << r.err;
     const Tensor wq = read_npy(p("wq.npy"));
     EXPECT_EQ(wq.shape, (std::vector<std::size_t>{16, 64}));
@@ -74,14 +74,19 @@ TEST_F(PtqCli, GoodRunWritesWeightsAndReport) {
   }
   // RTN of plain MXINT4 weights: Wq equals `mxlab quantize` of W.
   ASSERT_EQ(run("ptq --weights " + p("w.npy") + " --activations " + p("x.npy") +
-                " --algorithm rtn --weight-format mxint4 --output " + p("wq.npy")).status, 0);
-  ASSERT_EQ(run("quantize --input " + p("w.npy") + " --output " + p("wq2.npy") +
-                " --format mxint4").status, 0);
+                " --algorithm rtn --weight-format mxint4 --output " + p("wq.npy"))
+                .status,
+            0);
+  ASSERT_EQ(run("quantize --input " + p("w.npy") + " --output " + p("wq2.npy") + " --format mxint4")
+                .status,
+            0);
   EXPECT_EQ(read_npy(p("wq.npy")).f32, read_npy(p("wq2.npy")).f32);
   // CrossQuant reports its kernel next to the per-token one.
-  ASSERT_EQ(run("ptq --weights " + p("w.npy") + " --activations " + p("x.npy") +
-                " --algorithm crossquant --weight-format int8 --act-format int8 --report " +
-                p("cq.json")).status, 0);
+  ASSERT_EQ(
+      run("ptq --weights " + p("w.npy") + " --activations " + p("x.npy") +
+          " --algorithm crossquant --weight-format int8 --act-format int8 --report " + p("cq.json"))
+          .status,
+      0);
   std::ifstream in(p("cq.json"));
   const nlohmann::json j = nlohmann::json::parse(in);
   EXPECT_TRUE(j.contains("act_kernel_proportion_per_token"));
@@ -97,21 +102,28 @@ TEST_F(PtqCli, BadInputsFailCleanly) {
     int status;
   };
   const std::vector<Case> cases = {
-      {"ptq" + w + " --activations " + p("x_bad.npy") + " --algorithm rtn --weight-format mxint4" + outs,
+      {"ptq" + w + " --activations " + p("x_bad.npy") + " --algorithm rtn --weight-format mxint4" +
+           outs,
        "x_bad.npy", 1},
       {"ptq" + w + " --activations " + p("x_small.npy") +
-           " --algorithm gptq --weight-format mxint4 --damp 0" + outs, "--damp", 1},
+           " --algorithm gptq --weight-format mxint4 --damp 0" + outs,
+       "--damp", 1},
       {"ptq" + w + x + " --algorithm gptq+awq --weight-format mxint4" + outs, "gptq+awq", 1},
       {"ptq" + w + x + " --algorithm rtn --weight-format mxfp9" + outs, "mxfp9", 1},
-      {"ptq" + w + x + " --algorithm rtn --weight-format mxint4 --act-format int1" + outs, "int1", 1},
+      {"ptq" + w + x + " --algorithm rtn --weight-format mxint4 --act-format int1" + outs, "int1",
+       1},
       {"ptq" + w + x + " --algorithm crossquant --weight-format mxint4 --act-format mxint8" + outs,
        "--act-format", 1},
-      {"ptq" + w + x + " --algorithm rtn --weight-format mxint4 --block-size 0" + outs, "--block-size", 1},
-      {"ptq" + w + x + " --algorithm smoothquant --weight-format mxint4 --alpha 1.5" + outs, "--alpha", 1},
-      {"ptq --weights " + p("w3d.npy") + x + " --algorithm rtn --weight-format mxint4" + outs, "w3d.npy", 1},
+      {"ptq" + w + x + " --algorithm rtn --weight-format mxint4 --block-size 0" + outs,
+       "--block-size", 1},
+      {"ptq" + w + x + " --algorithm smoothquant --weight-format mxint4 --alpha 1.5" + outs,
+       "--alpha", 1},
+      {"ptq --weights " + p("w3d.npy") + x + " --algorithm rtn --weight-format mxint4" + outs,
+       "w3d.npy", 1},
       {"ptq --weights " + p("missing.npy") + x + " --algorithm rtn --weight-format mxint4" + outs,
        "missing.npy", 1},
-      {"ptq" + w + x + " --algorithm rtn --weight-format mxint4 --output " + p("nodir/o.npy"), "nodir", 1},
+      {"ptq" + w + x + " --algorithm rtn --weight-format mxint4 --output " + p("nodir/o.npy"),
+       "nodir", 1},
       {"ptq" + w + x + " --algorithm rtn --weight-format mxint4", "--output", 2},
       {"ptq" + w + " --algorithm rtn --weight-format mxint4" + outs, "--activations", 2},
   };

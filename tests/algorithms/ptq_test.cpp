@@ -52,7 +52,8 @@ TEST(Ptq, StatsRowsOnlyLimitTheStatistics) {
   const Mat w = testing::gaussian(32, 128, 73, 0.02);
   for (const char* n : {"smoothquant+awq+gptq", "crossquant"}) {
     PtqOptions o = w4a8(*parse_algorithm(n));
-    if (std::string(n) == "crossquant") o.act = parse_quant_spec("int8", 32, 0, RoundSpec{}, ScaleRule::kFloor);
+    if (std::string(n) == "crossquant")
+      o.act = parse_quant_spec("int8", 32, 0, RoundSpec{}, ScaleRule::kFloor);
     const PtqResult all = run_ptq(w, x, o);
     o.stats_rows = 100;
     const PtqResult some = run_ptq(w, x, o);

@@ -27,8 +27,8 @@ TEST(Quantizer, MxEqualsEmulatorBitForBit) {
   for (Index j = 32; j < 64; ++j) w(2, j) = 0;  // an all-zero block
   w(3, 7) = 1e-40;                              // deep below any element's range
   const Tensor t = to_tensor(w, DType::kF64);
-  for (const char* name : {"mxint8", "mxint4", "mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2",
-                           "mxfp6_e2m3", "mxfp4_e2m1"}) {
+  for (const char* name :
+       {"mxint8", "mxint4", "mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4_e2m1"}) {
     for (ScaleRule rule : {ScaleRule::kFloor, ScaleRule::kCeil, ScaleRule::kRceil}) {
       for (int block : {32, 16}) {
         const Quantizer q = make(name, block, 0, rule);
@@ -72,7 +72,8 @@ TEST(Quantizer, IntAsymmetricIsGptqFormula) {
     const double lo = std::min(w.row(i).minCoeff(), 0.0), hi = std::max(w.row(i).maxCoeff(), 0.0);
     const double scale = (hi - lo) / 7, zero = std::nearbyint(-lo / scale);
     for (Index j = 0; j < w.cols(); ++j) {
-      const double want = scale * (std::clamp(std::nearbyint(w(i, j) / scale) + zero, 0.0, 7.0) - zero);
+      const double want =
+          scale * (std::clamp(std::nearbyint(w(i, j) / scale) + zero, 0.0, 7.0) - zero);
       EXPECT_EQ(got(i, j), want);
     }
   }
@@ -112,10 +113,12 @@ TEST(Quantizer, ParseErrorsNameTheCulprit) {
       EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
     }
   }
-  EXPECT_THROW(parse_quant_spec("mxint4", 32, 0, RoundSpec{Rounding::kStochastic}, ScaleRule::kFloor),
-               std::invalid_argument);
+  EXPECT_THROW(
+      parse_quant_spec("mxint4", 32, 0, RoundSpec{Rounding::kStochastic}, ScaleRule::kFloor),
+      std::invalid_argument);
   EXPECT_EQ(parse_quant_spec("none", 32, 0, RoundSpec{}, ScaleRule::kFloor).kind, QuantKind::kNone);
-  EXPECT_EQ(parse_quant_spec("int8_g64_asym", 32, 0, RoundSpec{}, ScaleRule::kFloor).group_size, 64);
+  EXPECT_EQ(parse_quant_spec("int8_g64_asym", 32, 0, RoundSpec{}, ScaleRule::kFloor).group_size,
+            64);
 }
 
 }  // namespace

@@ -40,8 +40,8 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, GoodRunAndAtomicReplace) {
   std::ofstream(p("y.npy")) << "old";
   const CmdResult r = run("quantize --input " + p("x.npy") + " --output " + p("y.npy") +
-                    " --format mxfp4_e2m1 --codes-output " + p("c.bin") + " --scales-output " +
-                    p("s.bin") + " --threads 2");
+                          " --format mxfp4_e2m1 --codes-output " + p("c.bin") +
+                          " --scales-output " + p("s.bin") + " --threads 2");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(read_npy(p("y.npy")).shape, (std::vector<std::size_t>{4, 64}));
   EXPECT_EQ(fs::file_size(p("c.bin")), 128u);  // 256 fp4 codes

@@ -40,7 +40,8 @@ class GemmCli : public ::testing::Test {
     Tensor t;
     t.shape = shape;
     for (std::size_t i = 0; i < t.size(); ++i)
-      t.f32.push_back(static_cast<float>((static_cast<int>(i) * 37 + seed * 11) % 29) * 0.37f - 5.0f);
+      t.f32.push_back(static_cast<float>((static_cast<int>(i) * 37 + seed * 11) % 29) * 0.37f -
+                      5.0f);
     write_npy(path, t);
   }
   std::string p(const std::string& n) const { return (dir / n).string(); }
@@ -60,7 +61,10 @@ TEST_F(GemmCli, GoodRunsAgreeAcrossThreadsAndModels) {
     EXPECT_EQ(y1.shape, (std::vector<std::size_t>{6, 5}));
     EXPECT_EQ(y1.f32, y3.f32) << accum;
   }
-  const CmdResult r = run(base + "--output-format bf16 --rounding toward-zero --accum h100-wgmma-fast --promote-every 64 --output " + p("y.npy"));
+  const CmdResult r = run(base +
+                          "--output-format bf16 --rounding toward-zero --accum h100-wgmma-fast "
+                          "--promote-every 64 --output " +
+                          p("y.npy"));
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
@@ -72,7 +76,8 @@ TEST_F(GemmCli, BadInputsFailCleanly) {
     int status;
   };
   const std::vector<Case> cases = {
-      {"gemm --a " + p("a.npy") + " --b " + p("b_badk.npy") + " --format mxfp8_e4m3" + out, "K mismatch", 1},
+      {"gemm --a " + p("a.npy") + " --b " + p("b_badk.npy") + " --format mxfp8_e4m3" + out,
+       "K mismatch", 1},
       {"gemm --a " + p("v.npy") + " --b " + p("b.npy") + " --format mxfp8_e4m3" + out, "--a", 1},
       {ab + " --c " + p("c_bad.npy") + out, "--c", 1},
       {ab + " --accum fastest" + out, "fastest", 1},
@@ -85,7 +90,8 @@ TEST_F(GemmCli, BadInputsFailCleanly) {
       {ab + " --rounding sideways" + out, "--rounding", 1},
       {"gemm --a " + p("a.npy") + " --b " + p("b.npy") + " --format mxfp9" + out, "mxfp9", 1},
       {"gemm --a " + p("a.npy") + " --b " + p("b.npy") + " --format nvfp4" + out, "nvfp4", 1},
-      {"gemm --a " + p("missing.npy") + " --b " + p("b.npy") + " --format mxint8" + out, "missing.npy", 1},
+      {"gemm --a " + p("missing.npy") + " --b " + p("b.npy") + " --format mxint8" + out,
+       "missing.npy", 1},
       {ab + " --output " + p("nodir/out.npy"), "nodir", 1},
       {"gemm --a " + p("a.npy") + " --format mxint8" + out, "--b", 2},
   };

@@ -82,9 +82,9 @@ TEST(GemmHwCli, CapturedTilesReproducedBitForBit) {
         std::uint32_t bits = 0;
         std::memcpy(&bits, &y.f32[x], 4);
         const std::uint32_t hw = g.d[t * g.m * g.n + x];
-        EXPECT_TRUE(hw_match(hw, bits)) << g.name << " tile " << t << " kind "
-                                        << g.kinds[g.kind[t]] << " output " << x << ": hw 0x"
-                                        << std::hex << hw << " mxlab 0x" << bits;
+        EXPECT_TRUE(hw_match(hw, bits))
+            << g.name << " tile " << t << " kind " << g.kinds[g.kind[t]] << " output " << x
+            << ": hw 0x" << std::hex << hw << " mxlab 0x" << bits;
       }
       ++tiles;
       outputs += g.m * g.n;

@@ -25,9 +25,9 @@ struct CmdResult {
 // one binary in parallel processes.
 inline std::filesystem::path fresh_test_dir(const std::string& prefix) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const auto dir = std::filesystem::temp_directory_path() /
-                   (prefix + "_" + info->test_suite_name() + "_" + info->name() + "_" +
-                    std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / (prefix + "_" + info->test_suite_name() + "_" +
+                                                info->name() + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

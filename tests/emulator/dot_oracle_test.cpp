@@ -143,11 +143,25 @@ TEST(AccumModel, ParsesPresetsAndRoundTrips) {
 }
 
 TEST(AccumModel, RejectsBadStrings) {
-  for (const char* s : {"", "fast", "fused:k=0", "fused:w=0", "fused:w=-3", "fused:k=x",
-                        "fused:acc=fp99", "fused:round=stochastic", "fused:k=16,promote=24",
-                        "fused:bogus=1", "exact:k=2", "pairwise:w=3", "fused:c=promote",
-                        "fused:split=2,k=6,gran=4", "fused:acc=int8", "fused:ovf=1",
-                        "fused:zero=neg", "exact:ovf=inf", "pairwise:zero=pos",
+  for (const char* s : {"",
+                        "fast",
+                        "fused:k=0",
+                        "fused:w=0",
+                        "fused:w=-3",
+                        "fused:k=x",
+                        "fused:acc=fp99",
+                        "fused:round=stochastic",
+                        "fused:k=16,promote=24",
+                        "fused:bogus=1",
+                        "exact:k=2",
+                        "pairwise:w=3",
+                        "fused:c=promote",
+                        "fused:split=2,k=6,gran=4",
+                        "fused:acc=int8",
+                        "fused:ovf=1",
+                        "fused:zero=neg",
+                        "exact:ovf=inf",
+                        "pairwise:zero=pos",
                         "h100-mma-bf16:ovf"}) {
     EXPECT_THROW(parse_accum_model(s), AccumModelError) << s;
   }
@@ -195,7 +209,8 @@ Case make_case(std::mt19937_64& rng, const ElemFormat& fa, const ElemFormat& fb,
     std::uint32_t x = static_cast<std::uint32_t>(rng()) & f.code_mask();
     if (g == Gen::kNormal || g == Gen::kCancel) {  // mid-range exponents
       const std::uint32_t man = x & ((1u << f.man_bits) - 1);
-      const std::uint32_t e = static_cast<std::uint32_t>(f.bias) + (static_cast<std::uint32_t>(rng()) % 3u) - 1u;
+      const std::uint32_t e =
+          static_cast<std::uint32_t>(f.bias) + (static_cast<std::uint32_t>(rng()) % 3u) - 1u;
       x = (x & f.sign_mask()) | (e << f.man_bits) | man;
     } else if (g == Gen::kSubnormal) {
       x &= f.sign_mask() | ((1u << (f.man_bits + 1)) - 1);
@@ -242,16 +257,18 @@ Case make_case(std::mt19937_64& rng, const ElemFormat& fa, const ElemFormat& fb,
       c.sb[i / std::size_t(block)] = c.sb[(i - k / 2) / std::size_t(block)];
     }
   const int cr = int(rng() % 6);
-  c.c = cr == 0 ? 0.0f : cr == 1 ? -0.0f : std::ldexp(float(int(rng() % 2001) - 1000), int(rng() % 20) - 15);
+  c.c = cr == 0   ? 0.0f
+        : cr == 1 ? -0.0f
+                  : std::ldexp(float(int(rng() % 2001) - 1000), int(rng() % 20) - 15);
   if (g == Gen::kSpecial && cr == 5) c.c = rng() % 2 ? INFINITY : NAN;
   return c;
 }
 
 TEST(DotOracle, RandomAndAdversarial) {
   std::mt19937_64 rng(42);
-  const std::pair<const char*, const char*> fmts[] = {
-      {"e4m3", "e4m3"}, {"e5m2", "e4m3"}, {"e2m1", "e2m1"}, {"e3m2", "e2m3"}, {"int8", "int8"},
-      {"e5m2", "e5m2"}};
+  const std::pair<const char*, const char*> fmts[] = {{"e4m3", "e4m3"}, {"e5m2", "e4m3"},
+                                                      {"e2m1", "e2m1"}, {"e3m2", "e2m3"},
+                                                      {"int8", "int8"}, {"e5m2", "e5m2"}};
   for (const char* ms : kModels) {
     const AccumModel m = parse_accum_model(ms);
     int bad = 0;
@@ -261,14 +278,14 @@ TEST(DotOracle, RandomAndAdversarial) {
       const std::size_t ks[] = {1, 2, 5, 16, 32, 33, 64, 96, 130};
       const std::size_t k = ks[rng() % 9];
       const int block = (t % 5 == 4) ? 0 : (t % 2 ? 32 : 8);
-      const Case c = make_case(rng, parse_elem_format(fp.first), parse_elem_format(fp.second), k,
-                               block, g);
+      const Case c =
+          make_case(rng, parse_elem_format(fp.first), parse_elem_format(fp.second), k, block, g);
       const auto e = emu(m, c), o = orc(m, c);
       if (e != o) {
         ++bad;
         ADD_FAILURE() << ms << " case " << t << " (" << fp.first << "x" << fp.second << ", gen "
-                      << int(g) << ", k " << k << ", block " << block << "): emu " << std::hex
-                      << e << " oracle " << o;
+                      << int(g) << ", k " << k << ", block " << block << "): emu " << std::hex << e
+                      << " oracle " << o;
       }
     }
   }
@@ -285,7 +302,9 @@ TEST(DotOracle, RangeOptionsOverflowAndUnderflow) {
     return (neg ? 0x8000u : 0u) | (static_cast<std::uint32_t>(e_field) << 7) |
            static_cast<std::uint32_t>(rng() & 0x7f);
   };
-  const char* models[] = {"h100-mma-fp16", "h100-mma-bf16", "h100-mma-fp16:ovf=inf",
+  const char* models[] = {"h100-mma-fp16",
+                          "h100-mma-bf16",
+                          "h100-mma-fp16:ovf=inf",
                           "h100-mma-fp16:zero=pos",
                           "fused:k=4,w=inf,acc=fp32,round=toward-zero,ovf=inf,zero=pos,c=first",
                           "fused:k=16,split=2,gran=2,w=25,acc=fp32,round=toward-negative,ovf=inf,"
@@ -348,8 +367,8 @@ TEST(DotOracle, CancellationToZeroIsPositiveZero) {
 
 // ---- GEMM ---------------------------------------------------------------------------------
 
-MxMatrix random_operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t rows,
-                        std::size_t k, int block, Gen g) {
+MxMatrix random_operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t rows, std::size_t k,
+                        int block, Gen g) {
   std::vector<std::uint32_t> codes;
   std::vector<std::uint8_t> scales;
   for (std::size_t r = 0; r < rows; ++r) {
@@ -362,7 +381,8 @@ MxMatrix random_operand(std::mt19937_64& rng, const ElemFormat& f, std::size_t r
 
 TEST(Gemm, FastKernelsEqualGenericAndOracleAnyThreads) {
   std::mt19937_64 rng(7);
-  for (const char* ms : {"exact", "fp32-seq", "h100-mma", "fp32-pairwise", "exact:out=bf16,out-round=nearest-even"}) {
+  for (const char* ms : {"exact", "fp32-seq", "h100-mma", "fp32-pairwise",
+                         "exact:out=bf16,out-round=nearest-even"}) {
     for (const Gen g : {Gen::kNormal, Gen::kCancel, Gen::kSpecial, Gen::kSubnormal}) {
       const ElemFormat f = g == Gen::kSpecial ? kE5M2 : kE4M3;
       const std::size_t m = 13, n = 21, k = 70;

@@ -117,7 +117,7 @@ void check(const char* model, const MxMatrix& a, const MxMatrix& b, const std::v
 
 // Edges smaller than every tile, K not a multiple of the block, K crossing 256 and 512 (the
 // K chunks), no scales, and a block of 16 with M > N (the threads split M).
-const Shape kShapes[] = {{1, 1, 1, 32},   {5, 7, 31, 32}, {13, 37, 70, 32},
+const Shape kShapes[] = {{1, 1, 1, 32},     {5, 7, 31, 32},  {13, 37, 70, 32},
                          {14, 33, 523, 32}, {9, 40, 100, 0}, {40, 12, 96, 16}};
 
 TEST(GemmFast, Fp32SeqEqualsGeneric) {

@@ -75,8 +75,8 @@ void run_set(const std::string& set, Compat compat) {
     if (bad) {
       ++failed_cases;
       ADD_FAILURE() << set << "/" << name << " (" << c.dump() << "): " << bad
-                    << " mismatches, first at " << first << ": x=" << x.f32[first]
-                    << " got " << y.f32[first] << " expected " << expect.f32[first];
+                    << " mismatches, first at " << first << ": x=" << x.f32[first] << " got "
+                    << y.f32[first] << " expected " << expect.f32[first];
     }
   }
   EXPECT_EQ(failed_cases, 0) << "of " << manifest.size() << " cases";

@@ -66,7 +66,8 @@ TEST(GoldenVectors, ExpectedOutputsMatchTheOracle) {
       in.sb = g.b_scales;
       in.block = spec.a.format.block_size;
       in.c = g.c;
-      EXPECT_EQ(g.expected, mx_oracle::dot(c.model, in)) << c.fmt << " " << c.accum << " " << g.kind;
+      EXPECT_EQ(g.expected, mx_oracle::dot(c.model, in))
+          << c.fmt << " " << c.accum << " " << g.kind;
     }
   }
 }

@@ -85,8 +85,8 @@ TEST_F(HwCapture, PresetsAgreeBitForBit) {
     const auto [match, total] = agree(*pf_, filter, model, &rows);
     EXPECT_GT(total, 1000u) << filter;
     for (const auto& r : rows)
-      EXPECT_EQ(r.match, r.total) << model << " on " << r.group << " / " << r.kind
-                                  << " worst ulp " << r.worst_ulp;
+      EXPECT_EQ(r.match, r.total) << model << " on " << r.group << " / " << r.kind << " worst ulp "
+                                  << r.worst_ulp;
   }
 }
 
@@ -98,16 +98,16 @@ TEST(HwCaptureSpecials, CublasPresetsAgreeOnNanInfAndSingleProducts) {
   for (const ProbeGroup& g : pf.groups)
     for (const std::uint32_t d : g.d) nonfinite += (d & 0x7f800000u) == 0x7f800000u;
   EXPECT_GT(nonfinite, 500u);  // the NaN/Inf kind really reaches the outputs
-  for (const auto& [filter, model] : {std::pair{"_default_", "h100-cublas-fp8"},
-                                      std::pair{"_fast_", "h100-cublas-fp8-fast"}}) {
+  for (const auto& [filter, model] :
+       {std::pair{"_default_", "h100-cublas-fp8"}, std::pair{"_fast_", "h100-cublas-fp8-fast"}}) {
     std::vector<KindAgreement> rows;
     const auto [match, total] = agree(pf, filter, model, &rows);
     EXPECT_GT(total, 1000u) << filter;
     std::set<std::string> kinds;
     for (const auto& r : rows) {
       kinds.insert(r.kind);
-      EXPECT_EQ(r.match, r.total) << model << " on " << r.group << " / " << r.kind
-                                  << " worst ulp " << r.worst_ulp;
+      EXPECT_EQ(r.match, r.total) << model << " on " << r.group << " / " << r.kind << " worst ulp "
+                                  << r.worst_ulp;
     }
     EXPECT_EQ(kinds, (std::set<std::string>{"nan_inf", "single"}));
   }
@@ -129,8 +129,8 @@ TEST_F(HwCapture, Bf16OutsideFp32RangeOnly) {
       const bool zero_sign = g.d[j] == 0 && d[j] == 0x80000000u;
       inf_cases += hw_inf;
       zero_cases += zero_sign;
-      EXPECT_TRUE(hw_inf || zero_sign) << g.name << " output " << j << std::hex << " hw " << g.d[j]
-                                       << " model " << d[j];
+      EXPECT_TRUE(hw_inf || zero_sign)
+          << g.name << " output " << j << std::hex << " hw " << g.d[j] << " model " << d[j];
     }
   }
   EXPECT_GT(inf_cases, 100u);
@@ -144,10 +144,11 @@ TEST_F(HwCapture, Bf16OutsideFp32RangeOnly) {
 // The range options change nothing on the fp8 and fp16 captures: their products and sums
 // stay inside the accumulator's range (model outputs identical, bit for bit).
 TEST_F(HwCapture, RangeOptionsInertOnFp8AndFp16) {
-  const std::pair<const char*, const char*> cases[] = {
-      {"mma_e4m3", "h100-mma"},     {"mma_e5m2", "h100-mma"},
-      {"_default_", "h100-wgmma"},  {"_fast_", "h100-wgmma-fast"},
-      {"mma_fp16", "h100-mma-fp16"}};
+  const std::pair<const char*, const char*> cases[] = {{"mma_e4m3", "h100-mma"},
+                                                       {"mma_e5m2", "h100-mma"},
+                                                       {"_default_", "h100-wgmma"},
+                                                       {"_fast_", "h100-wgmma-fast"},
+                                                       {"mma_fp16", "h100-mma-fp16"}};
   for (const auto& [filter, model] : cases) {
     const AccumModel ieee = parse_accum_model(model);
     const AccumModel ranged = parse_accum_model(std::string(model) + ":ovf=inf,zero=pos");
@@ -161,12 +162,18 @@ TEST_F(HwCapture, RangeOptionsInertOnFp8AndFp16) {
 // The nearest wrong models disagree: agreement discriminates.
 TEST_F(HwCapture, NearestWrongModelsDisagree) {
   const std::pair<const char*, const char*> wrong[] = {
-      {"mma_e", "h100-mma:w=24"},          {"mma_e", "h100-mma:w=26"},
-      {"mma_e", "h100-mma:round=nearest-even"}, {"mma_e", "h100-mma:k=32,split=1,gran=1"},
-      {"mma_e", "h100-mma:c=first"},       {"_default_", "h100-wgmma:w=14"},
-      {"_default_", "h100-wgmma-fast"},    {"_default_", "h100-wgmma:promote=256"},
-      {"_fast_", "h100-wgmma-fast:w=12"},  {"_fast_", "h100-wgmma-fast:acc=fp32"},
-      {"_fast_", "h100-wgmma-fast:k=16"},  {"mma_fp16", "fused:k=8,w=25,round=toward-zero,c=first"},
+      {"mma_e", "h100-mma:w=24"},
+      {"mma_e", "h100-mma:w=26"},
+      {"mma_e", "h100-mma:round=nearest-even"},
+      {"mma_e", "h100-mma:k=32,split=1,gran=1"},
+      {"mma_e", "h100-mma:c=first"},
+      {"_default_", "h100-wgmma:w=14"},
+      {"_default_", "h100-wgmma-fast"},
+      {"_default_", "h100-wgmma:promote=256"},
+      {"_fast_", "h100-wgmma-fast:w=12"},
+      {"_fast_", "h100-wgmma-fast:acc=fp32"},
+      {"_fast_", "h100-wgmma-fast:k=16"},
+      {"mma_fp16", "fused:k=8,w=25,round=toward-zero,c=first"},
   };
   for (const auto& [filter, model] : wrong) {
     const auto [match, total] = agree(*pf_, filter, model);
@@ -240,7 +247,8 @@ CmdResult run(const std::string& args) {
   const fs::path dir = fs::temp_directory_path();
   const std::string outf = (dir / "mxlab_hwcheck_out.txt").string();
   const std::string errf = (dir / "mxlab_hwcheck_err.txt").string();
-  const int rc = std::system((std::string(MXLAB_BIN) + " " + args + " >" + outf + " 2>" + errf).c_str());
+  const int rc =
+      std::system((std::string(MXLAB_BIN) + " " + args + " >" + outf + " 2>" + errf).c_str());
   auto slurp = [](const std::string& p) {
     std::ifstream in(p);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

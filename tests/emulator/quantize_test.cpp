@@ -52,9 +52,9 @@ TEST(QuantizeTensor, AnyAxisMatchesOracleBlocks) {
               idx[k] = i0 * stride[0] + i1 * stride[1] + i2 * stride[2] + (start + k) * stride[a];
               xb[k] = t.f32[idx[k]];
             }
-            const auto want = mx_oracle::mx_block(of, mx_oracle::ScaleRule::kFloor,
-                                                  mx_oracle::Mode::kNearestEven,
-                                                  mx_oracle::Overflow::kSaturate, xb.data(), len);
+            const auto want =
+                mx_oracle::mx_block(of, mx_oracle::ScaleRule::kFloor, mx_oracle::Mode::kNearestEven,
+                                    mx_oracle::Overflow::kSaturate, xb.data(), len);
             for (std::size_t k = 0; k < len; ++k)
               ASSERT_EQ(y.f32[idx[k]], want.dequantized[k]) << "axis " << axis;
             ++blocks;
@@ -109,8 +109,8 @@ TEST(QuantizeTensor, Nvfp4TwoLevelScale) {
   std::vector<std::uint32_t> scales;
   quantize_tensor(opt, t, &y, nullptr, &scales);
   ASSERT_EQ(scales.size(), 1u);
-  EXPECT_EQ(scales[0], 0x7Eu);  // e4m3 448: amax / 6 / T = 448 exactly here
-  EXPECT_FLOAT_EQ(y.f32[0], 1.0f);  // 6 * S with S ~ 1/6: e2m1 max
+  EXPECT_EQ(scales[0], 0x7Eu);       // e4m3 448: amax / 6 / T = 448 exactly here
+  EXPECT_FLOAT_EQ(y.f32[0], 1.0f);   // 6 * S with S ~ 1/6: e2m1 max
   EXPECT_FLOAT_EQ(y.f32[1], -0.5f);  // 3 * S
   // 0.26 / S = 1.56 -> e2m1 1.5 -> 0.25
   EXPECT_FLOAT_EQ(y.f32[2], 0.25f);
@@ -143,7 +143,8 @@ TEST(QuantizeTensor, PackedRoundTripReproducesValues) {
       for (std::size_t c = 0; c < 70; ++c) {
         const std::size_t i = r * 70 + c;
         const int s = static_cast<int>(sbytes[r * 3 + c / 32]) - 127;
-        const float v = static_cast<float>(std::ldexp(decode(opt.block.format.elem, unpacked[i]), s));
+        const float v =
+            static_cast<float>(std::ldexp(decode(opt.block.format.elem, unpacked[i]), s));
         ASSERT_EQ(std::bit_cast<std::uint32_t>(v), std::bit_cast<std::uint32_t>(y.f32[i]))
             << name << " element " << i;
       }

@@ -104,8 +104,7 @@ TEST(ModelPtq, SequentialDiffersFromCalibratingEveryLayerOnFp32Inputs) {
   po.algorithm = algo::Algorithm::kGptq;
   po.weight = algo::parse_quant_spec("mxint3", 32, 0, RoundSpec{}, ScaleRule::kFloor);
   const algo::Mat w = fp32_model().linear(down1).original_weight().cast<double>();
-  const algo::Mat on_fp32 =
-      algo::run_ptq(w, fp32.at(seq.linear(down1).id().name), po).w_q_scaled;
+  const algo::Mat on_fp32 = algo::run_ptq(w, fp32.at(seq.linear(down1).id().name), po).w_q_scaled;
   EXPECT_NE(seq.linear(down1).weight().cast<double>(), on_fp32);
 }
 
@@ -166,8 +165,8 @@ TEST(ModelPtq, MixedPrecisionMeetsTheBudget) {
   };
   const ModelPtqSummary s3 = mixed(3.0);
   double params = 0, bits = 0, min_upgrade = 1e300;
-  const std::map<std::string, int> level = {{"mxint2", 2}, {"mxint3", 3}, {"mxint4", 4},
-                                            {"mxint8", 8}};
+  const std::map<std::string, int> level = {
+      {"mxint2", 2}, {"mxint3", 3}, {"mxint4", 4}, {"mxint8", 8}};
   const std::map<int, int> next = {{2, 3}, {3, 4}, {4, 8}};
   std::map<std::string, int> used;
   for (const auto& l : s3.layers) {
@@ -195,8 +194,9 @@ TEST(ModelPtq, ErrorsNameTheFlag) {
       apply_model_ptq(m, o);
     });
   };
-  EXPECT_EQ(err(options("optq", "mxint4", "none", 1)).rfind("--algorithm optq: unknown algorithm", 0),
-            0u);
+  EXPECT_EQ(
+      err(options("optq", "mxint4", "none", 1)).rfind("--algorithm optq: unknown algorithm", 0),
+      0u);
   ModelPtqOptions no_calib = options("gptq", "mxint4", "none", 1);
   no_calib.calib_path.clear();
   EXPECT_EQ(err(no_calib).rfind("--calib: --algorithm gptq needs a calibration text", 0), 0u);

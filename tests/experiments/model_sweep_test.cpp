@@ -55,8 +55,8 @@ TEST_F(ModelSweep, PointEqualsMxlabEval) {
   testing::write_text(dir_ / "m.toml",
                       model_config("formats = [\"mxint4\"]\nact_formats = [\"mxint8\"]\n"
                                    "algorithms = [\"none\", \"gptq\"]"));
-  auto e = mxlab({"sweep", "--config", dir_ / "m.toml", "--output", dir_ / "m.h5", "--threads",
-                  "2", "--no-table"});
+  auto e = mxlab({"sweep", "--config", dir_ / "m.toml", "--output", dir_ / "m.h5", "--threads", "2",
+                  "--no-table"});
   ASSERT_EQ(e.code, 0) << e.err;
   const ResultFile rf = read_results(dir_ / "m.h5");
   ASSERT_EQ(rf.records.size(), 2u);
@@ -64,13 +64,21 @@ TEST_F(ModelSweep, PointEqualsMxlabEval) {
   EXPECT_EQ(rf.axes.at("algorithm"), (std::vector<std::string>{"none", "gptq"}));
   for (const PointRecord& r : rf.records) {
     const std::string alg = get_fixed(r.row.algorithm);
-    std::vector<std::string> args = {"eval", "--model", kModelDir, "--text",
-                                     kModelDir + "/data/wiki_test.txt", "--windows", "2",
-                                     "--weight-format", "mxint4", "--act-format", "mxint8",
-                                     "--report", dir_ / ("r_" + alg + ".json")};
+    std::vector<std::string> args = {"eval",
+                                     "--model",
+                                     kModelDir,
+                                     "--text",
+                                     kModelDir + "/data/wiki_test.txt",
+                                     "--windows",
+                                     "2",
+                                     "--weight-format",
+                                     "mxint4",
+                                     "--act-format",
+                                     "mxint8",
+                                     "--report",
+                                     dir_ / ("r_" + alg + ".json")};
     if (alg == "gptq")
-      for (const char* a : {"--algorithm", "gptq", "--calib",
-                            "CALIB", "--calib-windows", "1"})
+      for (const char* a : {"--algorithm", "gptq", "--calib", "CALIB", "--calib-windows", "1"})
         args.push_back(a == std::string("CALIB") ? kModelDir + "/data/wiki_valid.txt" : a);
     e = mxlab(args);
     ASSERT_EQ(e.code, 0) << e.err;
@@ -164,7 +172,8 @@ TEST_F(ModelSweep, ConfigErrorsNameTheKey) {
   EXPECT_THAT(err(model_config("formats = [\"mxint4\"]", 2, 100000)),
               HasSubstr(f + ": workloads.byte.calib_windows: "));
   std::string no_calib = model_config("formats = [\"mxint4\"]\nalgorithms = [\"gptq\"]");
-  no_calib.erase(no_calib.find("calib = "), no_calib.find("calib_windows") - no_calib.find("calib = "));
+  no_calib.erase(no_calib.find("calib = "),
+                 no_calib.find("calib_windows") - no_calib.find("calib = "));
   EXPECT_THAT(err(no_calib), HasSubstr(f + ": workloads.byte.calib: missing: algorithm 'gptq'"));
   EXPECT_THAT(err(model_config("formats = [\"mxint4\"]\nroundings = [\"stochastic\"]")),
               HasSubstr(f + ": sweep.roundings[0]: model workloads need a deterministic"));

@@ -58,15 +58,17 @@ TEST(Encode, RoundingAtTheTop) {
   RoundSpec ru{Rounding::kTowardPositive, Overflow::kToNanOrInf, 0};
   EXPECT_EQ(encode(kE5M2, 1e9, ru), 0x7Cu);
   EXPECT_EQ(encode(kE5M2, -1e9, ru), 0xFBu);
-  EXPECT_EQ(encode(kE2M1, 7.0, kRneNan), 0x7u);  // no NaN/Inf: saturates
-  EXPECT_EQ(encode(kInt8, 1.9921875, kRne), 0x7Fu);   // 127.5/64 -> 128/64 overflows
+  EXPECT_EQ(encode(kE2M1, 7.0, kRneNan), 0x7u);      // no NaN/Inf: saturates
+  EXPECT_EQ(encode(kInt8, 1.9921875, kRne), 0x7Fu);  // 127.5/64 -> 128/64 overflows
   EXPECT_EQ(encode(kInt8, -2.0, kRne), 0x80u);
   EXPECT_EQ(encode(kInt8, -2.0078125, kRne), 0x80u);  // -128.5/64 ties to even -128
 }
 
 TEST(Encode, ModesOnASimpleCase) {
   // 1.0625 lies between e4m3 1.0 (0x38) and 1.125 (0x39), a quarter of the way.
-  auto enc = [](Rounding r, double x) { return encode(kE4M3, x, RoundSpec{r, Overflow::kSaturate, 0}); };
+  auto enc = [](Rounding r, double x) {
+    return encode(kE4M3, x, RoundSpec{r, Overflow::kSaturate, 0});
+  };
   EXPECT_EQ(enc(Rounding::kNearestEven, 1.03125), 0x38u);
   EXPECT_EQ(enc(Rounding::kNearestEven, 1.0625), 0x38u);  // tie -> even 1.0
   EXPECT_EQ(enc(Rounding::kNearestEven, 1.1875), 0x3Au);  // tie -> even 1.25

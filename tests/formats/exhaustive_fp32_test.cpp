@@ -96,13 +96,16 @@ std::vector<Param> params() {
   return p;
 }
 
-INSTANTIATE_TEST_SUITE_P(Catalogue, Exhaustive, ::testing::ValuesIn(params()), [](const auto& pinfo) {
-  std::string s = std::get<0>(pinfo.param) + "_" + std::string(rounding_name(std::get<1>(pinfo.param))) +
-                  "_" + std::string(overflow_name(std::get<2>(pinfo.param)));
-  for (char& c : s)
-    if (c == '-') c = '_';
-  return s;
-});
+INSTANTIATE_TEST_SUITE_P(Catalogue, Exhaustive, ::testing::ValuesIn(params()),
+                         [](const auto& pinfo) {
+                           std::string s = std::get<0>(pinfo.param) + "_" +
+                                           std::string(rounding_name(std::get<1>(pinfo.param))) +
+                                           "_" +
+                                           std::string(overflow_name(std::get<2>(pinfo.param)));
+                           for (char& c : s)
+                             if (c == '-') c = '_';
+                           return s;
+                         });
 
 }  // namespace
 }  // namespace mx

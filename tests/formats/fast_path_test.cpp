@@ -60,7 +60,8 @@ TEST(FastPath, EqualsGenericCodec) {
                            Rounding::kTowardPositive, Rounding::kTowardNegative, Rounding::kOdd,
                            Rounding::kStochastic}) {
           const RoundSpec spec{r, o, 1};
-          visit_rounding(r, [&](auto tag) { check<decltype(tag)::value>(f, spec, s, rng, failures); });
+          visit_rounding(r,
+                         [&](auto tag) { check<decltype(tag)::value>(f, spec, s, rng, failures); });
         }
       }
     }

@@ -16,10 +16,14 @@ namespace {
 
 mx_oracle::ScaleRule oracle_rule(ScaleRule r) {
   switch (r) {
-    case ScaleRule::kFloor: return mx_oracle::ScaleRule::kFloor;
-    case ScaleRule::kCeil: return mx_oracle::ScaleRule::kCeil;
-    case ScaleRule::kEven: return mx_oracle::ScaleRule::kEven;
-    case ScaleRule::kRceil: return mx_oracle::ScaleRule::kRceil;
+    case ScaleRule::kFloor:
+      return mx_oracle::ScaleRule::kFloor;
+    case ScaleRule::kCeil:
+      return mx_oracle::ScaleRule::kCeil;
+    case ScaleRule::kEven:
+      return mx_oracle::ScaleRule::kEven;
+    case ScaleRule::kRceil:
+      return mx_oracle::ScaleRule::kRceil;
   }
   return mx_oracle::ScaleRule::kFloor;
 }
@@ -51,17 +55,17 @@ std::vector<std::vector<float>> make_blocks() {
   }
   const float fmax = std::numeric_limits<float>::max();
   const float dmin = std::numeric_limits<float>::denorm_min();
-  blocks.push_back(std::vector<float>(32, 0.0f));                       // all zero
-  blocks.push_back({0.0f, -0.0f, 0.0f, -0.0f});                         // signed zeros
-  blocks.push_back({fmax, -fmax, 1.0f, -3.0f, dmin});                   // amax = FLT_MAX
-  blocks.push_back({dmin, -dmin, 0.0f, 2 * dmin, 3 * dmin});            // amax subnormal
-  blocks.push_back({1.0f, std::numeric_limits<float>::quiet_NaN(), 2.0f});   // NaN
-  blocks.push_back({1.0f, -std::numeric_limits<float>::infinity(), 2.0f});   // -Inf
-  blocks.push_back({std::nextafter(2.0f, 0.0f), 1.0f, -0.75f});         // amax just below 2^k
-  blocks.push_back({448.0f, 464.0f, 480.0f, -472.0f});                   // saturation region
-  blocks.push_back({std::ldexp(1.0f, -127), std::ldexp(1.0f, -140)});   // E8M0 lower limit
-  blocks.push_back({7.0f});                                              // a block of one
-  blocks.push_back({6.5f, -7.25f, 7.75f, 0.1f, 1e-10f, -2.0f, 2.0f});    // partial block
+  blocks.push_back(std::vector<float>(32, 0.0f));                           // all zero
+  blocks.push_back({0.0f, -0.0f, 0.0f, -0.0f});                             // signed zeros
+  blocks.push_back({fmax, -fmax, 1.0f, -3.0f, dmin});                       // amax = FLT_MAX
+  blocks.push_back({dmin, -dmin, 0.0f, 2 * dmin, 3 * dmin});                // amax subnormal
+  blocks.push_back({1.0f, std::numeric_limits<float>::quiet_NaN(), 2.0f});  // NaN
+  blocks.push_back({1.0f, -std::numeric_limits<float>::infinity(), 2.0f});  // -Inf
+  blocks.push_back({std::nextafter(2.0f, 0.0f), 1.0f, -0.75f});             // amax just below 2^k
+  blocks.push_back({448.0f, 464.0f, 480.0f, -472.0f});                      // saturation region
+  blocks.push_back({std::ldexp(1.0f, -127), std::ldexp(1.0f, -140)});       // E8M0 lower limit
+  blocks.push_back({7.0f});                                                 // a block of one
+  blocks.push_back({6.5f, -7.25f, 7.75f, 0.1f, 1e-10f, -2.0f, 2.0f});       // partial block
   return blocks;
 }
 
@@ -72,7 +76,8 @@ TEST_P(MxBlock, MatchesOracle) {
   const mx_oracle::Format of = mx_oracle::format_by_name(std::string(f.elem.name_view()));
   const auto blocks = make_blocks();
   int failures = 0;
-  for (ScaleRule rule : {ScaleRule::kFloor, ScaleRule::kCeil, ScaleRule::kEven, ScaleRule::kRceil}) {
+  for (ScaleRule rule :
+       {ScaleRule::kFloor, ScaleRule::kCeil, ScaleRule::kEven, ScaleRule::kRceil}) {
     for (Overflow ovf : {Overflow::kSaturate, Overflow::kToNanOrInf}) {
       for (Rounding mode : test::deterministic_modes()) {
         BlockSpec spec;
@@ -96,8 +101,8 @@ TEST_P(MxBlock, MatchesOracle) {
             std::string detail;
             for (std::size_t i = 0; i < b.size() && i < 8; ++i)
               detail += " [" + std::to_string(b[i]) + " -> " + std::to_string(y[i]) + "/" +
-                        std::to_string(want.dequantized[i]) + " code " +
-                        std::to_string(codes[i]) + "/" + std::to_string(want.elem_codes[i]) + "]";
+                        std::to_string(want.dequantized[i]) + " code " + std::to_string(codes[i]) +
+                        "/" + std::to_string(want.elem_codes[i]) + "]";
             ADD_FAILURE() << GetParam() << " rule " << scale_rule_name(rule) << " "
                           << rounding_name(mode) << " " << overflow_name(ovf) << " scale " << sc
                           << "/" << want.scale_code << detail;
@@ -111,8 +116,8 @@ TEST_P(MxBlock, MatchesOracle) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, MxBlock,
                          ::testing::Values("mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3",
-                                           "mxfp4_e2m1", "mxint8", "mxint4", "mxe3m4",
-                                           "mxe5m3ieee", "mxe2m2fn", "mxbf16"),
+                                           "mxfp4_e2m1", "mxint8", "mxint4", "mxe3m4", "mxe5m3ieee",
+                                           "mxe2m2fn", "mxbf16"),
                          [](const auto& pinfo) { return pinfo.param; });
 
 // The fp64 path (generic codec) agrees with the fp32 path on fp32 data.

@@ -17,9 +17,9 @@ namespace mx {
 namespace {
 
 // Catalogue formats plus generic ones of every kind (NaN-only, IEEE, finite, ints).
-const std::vector<std::string> kNames = {"e4m3", "e5m2", "e3m2", "e2m3",   "e2m1",   "int8",
-                                         "e8m0", "fp16", "bf16", "e3m4",   "e5m3ieee", "e2m2fn",
-                                         "e1m2", "e4m0", "int4", "int2",   "int16",  "e6m1fn"};
+const std::vector<std::string> kNames = {"e4m3", "e5m2", "e3m2", "e2m3", "e2m1",     "int8",
+                                         "e8m0", "fp16", "bf16", "e3m4", "e5m3ieee", "e2m2fn",
+                                         "e1m2", "e4m0", "int4", "int2", "int16",    "e6m1fn"};
 
 class PerFormat : public ::testing::TestWithParam<std::string> {};
 
@@ -31,9 +31,12 @@ TEST_P(PerFormat, EveryCodeDecodes) {
     const double got = decode(f, c);
     const mx_oracle::Decoded d = mx_oracle::decode(of, c);
     switch (d.cls) {
-      case mx_oracle::Decoded::kNaN: EXPECT_TRUE(std::isnan(got)) << GetParam() << " code " << c; break;
+      case mx_oracle::Decoded::kNaN:
+        EXPECT_TRUE(std::isnan(got)) << GetParam() << " code " << c;
+        break;
       case mx_oracle::Decoded::kInf:
-        EXPECT_TRUE(std::isinf(got) && std::signbit(got) == d.negative) << GetParam() << " code " << c;
+        EXPECT_TRUE(std::isinf(got) && std::signbit(got) == d.negative)
+            << GetParam() << " code " << c;
         break;
       case mx_oracle::Decoded::kFinite:
         EXPECT_EQ(got, mx_oracle::double_from_rational(d.value)) << GetParam() << " code " << c;
@@ -66,23 +69,24 @@ std::vector<double> probe_inputs(const ElemFormat& f) {
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (i % stride != 0 && i + 4 < v.size()) continue;
     const double a = v[i];
-    for (double x : {a, std::nextafter(a, -double(INFINITY)), std::nextafter(a, INFINITY),
-                     double(std::nextafter(float(a), -INFINITY)),
-                     double(std::nextafter(float(a), INFINITY))})
+    for (double x :
+         {a, std::nextafter(a, -double(INFINITY)), std::nextafter(a, INFINITY),
+          double(std::nextafter(float(a), -INFINITY)), double(std::nextafter(float(a), INFINITY))})
       out.push_back(x);
     if (i + 1 < v.size()) {
       const double m = a + (v[i + 1] - a) / 2;
-      for (double x : {m, std::nextafter(m, -INFINITY), std::nextafter(m, INFINITY),
-                       double(std::nextafter(float(m), -INFINITY)),
-                       double(std::nextafter(float(m), INFINITY)), a + (v[i + 1] - a) / 4,
-                       a + (v[i + 1] - a) * 0.75})
+      for (double x :
+           {m, std::nextafter(m, -INFINITY), std::nextafter(m, INFINITY),
+            double(std::nextafter(float(m), -INFINITY)), double(std::nextafter(float(m), INFINITY)),
+            a + (v[i + 1] - a) / 4, a + (v[i + 1] - a) * 0.75})
         out.push_back(x);
     }
   }
-  for (double x : {0.0, -0.0, double(INFINITY), -double(INFINITY), std::numeric_limits<double>::quiet_NaN(),
-                   -std::numeric_limits<double>::quiet_NaN(), 1e-300, -1e-300, 1e300, -1e300,
-                   double(std::numeric_limits<float>::denorm_min()),
-                   double(std::numeric_limits<float>::max())})
+  for (double x :
+       {0.0, -0.0, double(INFINITY), -double(INFINITY), std::numeric_limits<double>::quiet_NaN(),
+        -std::numeric_limits<double>::quiet_NaN(), 1e-300, -1e-300, 1e300, -1e300,
+        double(std::numeric_limits<float>::denorm_min()),
+        double(std::numeric_limits<float>::max())})
     out.push_back(x);
   return out;
 }

@@ -19,7 +19,8 @@ TEST(Stochastic, MeanConvergesToInput) {
       const int n = 200000;
       double sum = 0;
       for (int i = 0; i < n; ++i)
-        sum += decode(f, encode(f, x, spec, nullptr, stochastic_bits(spec.seed, static_cast<std::uint64_t>(i))));
+        sum += decode(f, encode(f, x, spec, nullptr,
+                                stochastic_bits(spec.seed, static_cast<std::uint64_t>(i))));
       const double lo = decode(f, encode(f, x, RoundSpec{Rounding::kTowardNegative}));
       const double hi = decode(f, encode(f, x, RoundSpec{Rounding::kTowardPositive}));
       // Bernoulli(p) between lo and hi: the standard error is (hi-lo)*sqrt(p(1-p)/n).

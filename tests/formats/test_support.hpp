@@ -14,13 +14,20 @@ namespace mx::test {
 
 inline mx_oracle::Mode oracle_mode(Rounding r) {
   switch (r) {
-    case Rounding::kNearestEven: return mx_oracle::Mode::kNearestEven;
-    case Rounding::kNearestAway: return mx_oracle::Mode::kNearestAway;
-    case Rounding::kTowardZero: return mx_oracle::Mode::kTowardZero;
-    case Rounding::kTowardPositive: return mx_oracle::Mode::kTowardPositive;
-    case Rounding::kTowardNegative: return mx_oracle::Mode::kTowardNegative;
-    case Rounding::kOdd: return mx_oracle::Mode::kOdd;
-    case Rounding::kStochastic: break;
+    case Rounding::kNearestEven:
+      return mx_oracle::Mode::kNearestEven;
+    case Rounding::kNearestAway:
+      return mx_oracle::Mode::kNearestAway;
+    case Rounding::kTowardZero:
+      return mx_oracle::Mode::kTowardZero;
+    case Rounding::kTowardPositive:
+      return mx_oracle::Mode::kTowardPositive;
+    case Rounding::kTowardNegative:
+      return mx_oracle::Mode::kTowardNegative;
+    case Rounding::kOdd:
+      return mx_oracle::Mode::kOdd;
+    case Rounding::kStochastic:
+      break;
   }
   throw std::invalid_argument("stochastic rounding has no oracle");
 }

@@ -45,7 +45,8 @@ void edit_header(const fs::path& file, Fn&& edit) {
   edit(h);
   const std::string hs = h.dump();
   std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[std::size_t(i)] = static_cast<char>((hs.size() >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i)
+    out[std::size_t(i)] = static_cast<char>((hs.size() >> (8 * i)) & 0xFF);
   spit(file, out + hs + all.substr(8 + n));
 }
 
@@ -77,14 +78,16 @@ TEST_F(EvalCli, TruncatedSafetensors) {
 
 TEST_F(EvalCli, UnsupportedDtype) {
   const fs::path m = copy_model(dir_);
-  edit_header(m / "model.safetensors", [](nlohmann::json& h) { h["model.norm.weight"]["dtype"] = "I16"; });
+  edit_header(m / "model.safetensors",
+              [](nlohmann::json& h) { h["model.norm.weight"]["dtype"] = "I16"; });
   expect_clean_failure(args(m, kText), 1, "tensor model.norm.weight has dtype I16, unsupported",
                        report_, "eval3");
 }
 
 TEST_F(EvalCli, MissingTensor) {
   const fs::path m = copy_model(dir_);
-  edit_header(m / "model.safetensors", [](nlohmann::json& h) { h.erase("model.layers.2.mlp.up_proj.weight"); });
+  edit_header(m / "model.safetensors",
+              [](nlohmann::json& h) { h.erase("model.layers.2.mlp.up_proj.weight"); });
   expect_clean_failure(args(m, kText), 1, "missing tensor model.layers.2.mlp.up_proj.weight",
                        report_, "eval3b");
 }
@@ -112,11 +115,13 @@ TEST_F(EvalCli, UnsupportedArchitecture) {
 
 TEST_F(EvalCli, BadTextAndWindows) {
   spit(dir_ / "empty.txt", "");
-  expect_clean_failure(args(kModel, (dir_ / "empty.txt").string()), 1, "is empty", report_, "eval6");
+  expect_clean_failure(args(kModel, (dir_ / "empty.txt").string()), 1, "is empty", report_,
+                       "eval6");
   expect_clean_failure(args(kModel, (dir_ / "none.txt").string()), 1, "--text", report_, "eval6b");
   expect_clean_failure(args(kModel, kText, "--window-size 1024"), 1,
                        "--window-size 1024 exceeds the model's context", report_, "eval7");
-  expect_clean_failure(args(kModel, kText, "--window-size 0"), 1, "--window-size", report_, "eval7b");
+  expect_clean_failure(args(kModel, kText, "--window-size 0"), 1, "--window-size", report_,
+                       "eval7b");
   spit(dir_ / "short.txt", std::string(100, 'a'));
   expect_clean_failure(args(kModel, (dir_ / "short.txt").string()), 1, "no full window", report_,
                        "eval7c");
@@ -126,21 +131,26 @@ TEST_F(EvalCli, BadTextAndWindows) {
 }
 
 TEST_F(EvalCli, UnknownFormatsAndAccumulator) {
-  expect_clean_failure(args(kModel, kText, "--weight-format mxfp5"), 1, "--weight-format", report_, "eval8");
-  expect_clean_failure(args(kModel, kText, "--act-format bogus"), 1, "--act-format", report_, "eval8b");
+  expect_clean_failure(args(kModel, kText, "--weight-format mxfp5"), 1, "--weight-format", report_,
+                       "eval8");
+  expect_clean_failure(args(kModel, kText, "--act-format bogus"), 1, "--act-format", report_,
+                       "eval8b");
   expect_clean_failure(args(kModel, kText, "--accum h200-magic"), 1, "--accum", report_, "eval8c");
   expect_clean_failure(args(kModel, kText, "--weight-format nvfp4 --accum exact"), 1, "--accum",
                        report_, "eval8d");
-  expect_clean_failure(args(kModel, kText, "--algorithm gptq"), 1, "--algorithm gptq", report_, "eval8e");
+  expect_clean_failure(args(kModel, kText, "--algorithm gptq"), 1, "--algorithm gptq", report_,
+                       "eval8e");
   expect_clean_failure("eval --text " + kText, 2, "--model", report_, "eval8f");
 }
 
 TEST_F(EvalCli, WritesReport) {
-  const CmdResult r = run_mxlab(args(kModel, kText, "--weight-format mxint8 --act-format mxint8 --threads 2"), "eval9");
+  const CmdResult r = run_mxlab(
+      args(kModel, kText, "--weight-format mxint8 --act-format mxint8 --threads 2"), "eval9");
   ASSERT_EQ(r.status, 0) << r.err;
   const nlohmann::json j = nlohmann::json::parse(slurp(report_));
-  for (const char* k : {"bits_per_byte", "perplexity", "predictions", "windows", "window_size",
-                        "weight_format", "act_format", "block_size", "accum", "per_layer", "seconds"})
+  for (const char* k :
+       {"bits_per_byte", "perplexity", "predictions", "windows", "window_size", "weight_format",
+        "act_format", "block_size", "accum", "per_layer", "seconds"})
     EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j["predictions"], 512);
   EXPECT_EQ(j["per_layer"].size(), 43u);

@@ -2,10 +2,10 @@
 // layer ids, the forward pass against the shipped reference logits, GQA, evaluation.
 #include <bit>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <random>
 #include <sstream>
@@ -21,8 +21,8 @@
 #include "formats/codec.hpp"
 #include "formats/descriptor.hpp"
 #include "tests/cli/run_mxlab.hpp"
-#include "tests/model/st_writer.hpp"
 #include "tests/model/error_of.hpp"
+#include "tests/model/st_writer.hpp"
 
 namespace mx::model {
 namespace {
@@ -68,13 +68,13 @@ TEST(Safetensors, ReadsF32F16Bf16) {
   for (std::size_t i = 0; i < f32.size(); ++i)
     EXPECT_EQ(std::bit_cast<std::uint32_t>(x[i]), std::bit_cast<std::uint32_t>(f32[i]));
   const auto h = f.read_f32("h");
-  const std::vector<float> h_want = {1.0f, std::ldexp(1.0f, -24), 65504.0f, -INFINITY, -0.0f,
-                                     0.333251953125f};
+  const std::vector<float> h_want = {1.0f,  std::ldexp(1.0f, -24), 65504.0f, -INFINITY,
+                                     -0.0f, 0.333251953125f};
   for (std::size_t i = 0; i < h.size(); ++i)
     EXPECT_EQ(std::bit_cast<std::uint32_t>(h[i]), std::bit_cast<std::uint32_t>(h_want[i])) << i;
   const auto b = f.read_f32("b");
-  const std::vector<float> b_want = {1.0f, std::ldexp(1.0f, -133), 0x1.FEp127f, -INFINITY, -0.0f,
-                                     3.140625f};
+  const std::vector<float> b_want = {
+      1.0f, std::ldexp(1.0f, -133), 0x1.FEp127f, -INFINITY, -0.0f, 3.140625f};
   for (std::size_t i = 0; i < b.size(); ++i)
     EXPECT_EQ(std::bit_cast<std::uint32_t>(b[i]), std::bit_cast<std::uint32_t>(b_want[i])) << i;
 }
@@ -104,9 +104,8 @@ TEST(Safetensors, ShardedIndex) {
 TEST(Safetensors, MalformedFilesNameTheProblem) {
   const auto dir = test::fresh_test_dir("st");
   const std::string p = (dir / "m.safetensors").string();
-  const std::string good =
-      test::safetensors_bytes({{"w", "F32", {4}, test::f32_bytes({1, 2, 3, 4})},
-                               {"i", "I8", {2}, {1, 2}}});
+  const std::string good = test::safetensors_bytes(
+      {{"w", "F32", {4}, test::f32_bytes({1, 2, 3, 4})}, {"i", "I8", {2}, {1, 2}}});
   test::write_bytes(p, good);
   {
     const SafetensorsFile f(p);
@@ -132,8 +131,9 @@ TEST(Safetensors, MalformedFilesNameTheProblem) {
   test::write_bytes(p, test::safetensors_bytes({{"w", "F32", {3}, test::f32_bytes({1, 2, 3, 4})}}));
   EXPECT_NE(error_of([&] { SafetensorsFile f(p); }).find("tensor w: 16 bytes for shape [3]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { SafetensorsFile f((dir / "missing.safetensors").string()); })
-                .find("cannot open"),
+  EXPECT_NE(error_of([&] {
+              SafetensorsFile f((dir / "missing.safetensors").string());
+            }).find("cannot open"),
             std::string::npos);
   EXPECT_NE(error_of([&] { Checkpoint c((dir / "nodir").string()); }).find("does not exist"),
             std::string::npos);
@@ -146,21 +146,26 @@ TEST(LlamaConfig, ParsesAndRejects) {
       R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 256, "hidden_size": 320,
           "intermediate_size": 864, "num_hidden_layers": 6, "num_attention_heads": 5,
           "num_key_value_heads": 1, "max_position_embeddings": 512, "rms_norm_eps": 1e-5,
-          "rope_theta": 500000.0, "tie_word_embeddings": true})", "cfg");
+          "rope_theta": 500000.0, "tie_word_embeddings": true})",
+      "cfg");
   EXPECT_EQ(c.head_dim, 64);
   EXPECT_EQ(c.num_key_value_heads, 1);
   EXPECT_TRUE(c.tie_word_embeddings);
   EXPECT_EQ(c.rope_theta, 500000.0);
-  EXPECT_NE(error_of([] { parse_llama_config(R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"})", "cfg"); })
-                .find("unsupported architecture"),
+  EXPECT_NE(error_of([] {
+              parse_llama_config(R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"})",
+                                 "cfg");
+            }).find("unsupported architecture"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_llama_config(R"({"model_type": "llama", "vocab_size": 4})", "cfg"); })
-                .find("missing key hidden_size"),
+  EXPECT_NE(error_of([] {
+              parse_llama_config(R"({"model_type": "llama", "vocab_size": 4})", "cfg");
+            }).find("missing key hidden_size"),
             std::string::npos);
   EXPECT_NE(error_of([] {
               parse_llama_config(R"({"model_type": "llama", "vocab_size": 4, "hidden_size": 8,
                 "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 2,
-                "num_key_value_heads": 3, "max_position_embeddings": 8})", "cfg");
+                "num_key_value_heads": 3, "max_position_embeddings": 8})",
+                                 "cfg");
             }).find("num_key_value_heads 3"),
             std::string::npos);
 }
@@ -182,12 +187,14 @@ std::string tiny_config(int heads, int kv_heads, bool tied) {
          "\"intermediate_size\": 12, \"num_hidden_layers\": 1, \"num_attention_heads\": " +
          std::to_string(heads) + ", \"num_key_value_heads\": " + std::to_string(kv_heads) +
          ", \"head_dim\": 4, \"max_position_embeddings\": 8, \"rms_norm_eps\": 1e-5, "
-         "\"tie_word_embeddings\": " + (tied ? "true" : "false") + "}";
+         "\"tie_word_embeddings\": " +
+         (tied ? "true" : "false") + "}";
 }
 
 // A tiny synthetic Llama (fp32 tensors, one layer, head_dim 4) written to `dir`. With
 // kv_dup, the K and V weights hold kv_heads / 2 distinct heads, each repeated twice.
-void write_tiny_llama(const fs::path& dir, int heads, int kv_heads, bool tied, bool kv_dup = false) {
+void write_tiny_llama(const fs::path& dir, int heads, int kv_heads, bool tied,
+                      bool kv_dup = false) {
   const int vocab = 16, hidden = 8, inter = 12, hd = 4;
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 0.5f);
@@ -201,10 +208,12 @@ void write_tiny_llama(const fs::path& dir, int heads, int kv_heads, bool tied, b
     std::size_t n = 1;
     for (auto d : shape) n *= std::size_t(d);
     std::vector<float> v = randv(n);
-    if (kv_dup && (name.find("k_proj") != std::string::npos || name.find("v_proj") != std::string::npos)) {
+    if (kv_dup &&
+        (name.find("k_proj") != std::string::npos || name.find("v_proj") != std::string::npos)) {
       const std::size_t head = std::size_t(hd * hidden);
       for (std::size_t h = 1; h < std::size_t(kv_heads); h += 2)
-        std::copy(v.begin() + long((h - 1) * head), v.begin() + long(h * head), v.begin() + long(h * head));
+        std::copy(v.begin() + long((h - 1) * head), v.begin() + long(h * head),
+                  v.begin() + long(h * head));
     }
     e.push_back({name, "F32", shape, test::f32_bytes(v)});
   };
@@ -337,8 +346,9 @@ TEST(QuantLinear, FormatsAndEmulatedAccumulator) {
   double d = 0;
   for (Eigen::Index k = 0; k < 64; ++k) d += double(x(0, k)) * double(wq(0, k));
   EXPECT_EQ(ye(0, 0), static_cast<float>(d));
-  EXPECT_NE(error_of([] { parse_linear_format("mxint9x", "none", 32, "fp32"); }).find("--weight-format"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([] { parse_linear_format("mxint9x", "none", 32, "fp32"); }).find("--weight-format"),
+      std::string::npos);
   EXPECT_NE(error_of([] { parse_linear_format("none", "e9m9", 32, "fp32"); }).find("--act-format"),
             std::string::npos);
   EXPECT_NE(error_of([] { parse_linear_format("none", "none", 32, "bogus"); }).find("--accum"),
@@ -385,8 +395,9 @@ TEST(Bytellama, Fp32ForwardMatchesReferenceLogits) {
     const RowMatrixXf logits = m.forward(tk);
     for (Eigen::Index p = 0; p < 512; ++p)
       for (Eigen::Index j = 0; j < 256; ++j)
-        max_diff = std::max(max_diff, std::fabs(double(logits(p, j)) -
-                                                ref.f32[(w * 512 + std::size_t(p)) * 256 + std::size_t(j)]));
+        max_diff = std::max(max_diff,
+                            std::fabs(double(logits(p, j)) -
+                                      ref.f32[(w * 512 + std::size_t(p)) * 256 + std::size_t(j)]));
   }
   std::printf("max |logit - reference| = %.3g\n", max_diff);
   EXPECT_LE(max_diff, 1e-3);
@@ -403,12 +414,13 @@ TEST(Bytellama, TwoWindowBpbIndependentOfThreads) {
   const EvalResult r2 = evaluate(m, text, o);
   EXPECT_EQ(r1.bits_per_byte, r2.bits_per_byte);
   EXPECT_EQ(r1.predictions, 1024u);
-  EXPECT_TRUE(r1.per_layer.empty());  // no quantization, no statistics
+  EXPECT_TRUE(r1.per_layer.empty());              // no quantization, no statistics
   EXPECT_NEAR(r1.bits_per_byte, 1.825538, 5e-6);  // measured; the 128-window value is the README's
   EXPECT_NEAR(r1.perplexity, std::exp2(r1.bits_per_byte), 1e-12);
   o.windows = 3000;
-  EXPECT_NE(error_of([&] { evaluate(m, text, o); }).find("--windows 3000: the text holds only 2454"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { evaluate(m, text, o); }).find("--windows 3000: the text holds only 2454"),
+      std::string::npos);
   o.windows = 1;
   o.window_size = 513;
   EXPECT_NE(error_of([&] { evaluate(m, text, o); }).find("--window-size 513"), std::string::npos);

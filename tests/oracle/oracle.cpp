@@ -62,7 +62,8 @@ int floor_log2(const Rational& r) {
 }
 
 Rational rational_from_double(double x) {
-  if (!std::isfinite(x)) throw std::invalid_argument("mx_oracle: rational_from_double of a non-finite value");
+  if (!std::isfinite(x))
+    throw std::invalid_argument("mx_oracle: rational_from_double of a non-finite value");
   if (x == 0) return Rational(0);
   int e = 0;
   const double f = std::frexp(std::fabs(x), &e);  // |x| = f * 2^e, f in [0.5, 1)
@@ -99,8 +100,8 @@ double double_from_rational(const Rational& r) {
 Format format_by_name(std::string_view name) {
   using S = Format::Special;
   // Catalogue (OCP MX v1.0 §5.3 / OFP8 §3 / IEEE 754 §3.6 table 3.5).
-  if (name == "e4m3") return make_float(name, 4, 3, S::kNanOnly);  // MXFP8 E4M3: S.1111.111 NaN
-  if (name == "e5m2") return make_float(name, 5, 2, S::kIeee);     // MXFP8 E5M2: IEEE-like
+  if (name == "e4m3") return make_float(name, 4, 3, S::kNanOnly);     // MXFP8 E4M3: S.1111.111 NaN
+  if (name == "e5m2") return make_float(name, 5, 2, S::kIeee);        // MXFP8 E5M2: IEEE-like
   if (name == "e3m2") return make_float(name, 3, 2, S::kFiniteOnly);  // MXFP6 E3M2
   if (name == "e2m3") return make_float(name, 2, 3, S::kFiniteOnly);  // MXFP6 E2M3
   if (name == "e2m1") return make_float(name, 2, 1, S::kFiniteOnly);  // MXFP4 E2M1
@@ -122,7 +123,8 @@ Format format_by_name(std::string_view name) {
     // intN; int8 is MXINT8 (OCP MX v1.0 §5.3.4): two's complement with an
     // implicit scale of 2^-6, i.e. value k * 2^-(N-2).
     const int n = parse_uint(name.substr(3));
-    if (n < 2 || n > 16) throw std::invalid_argument("mx_oracle: bad int width: " + std::string(name));
+    if (n < 2 || n > 16)
+      throw std::invalid_argument("mx_oracle: bad int width: " + std::string(name));
     Format f;
     f.name = std::string(name);
     f.kind = Format::Kind::kInt;
@@ -154,8 +156,8 @@ Format format_by_name(std::string_view name) {
       }
       if (ok && e >= 1 && e <= 8 && m >= 0 && m <= 23) {
         if (special == S::kIeee && m == 0)
-          throw std::invalid_argument("mx_oracle: IEEE format without mantissa cannot encode NaN: " +
-                                      std::string(name));
+          throw std::invalid_argument(
+              "mx_oracle: IEEE format without mantissa cannot encode NaN: " + std::string(name));
         if (special != S::kFiniteOnly && e == 1 && m == 0)
           throw std::invalid_argument("mx_oracle: format has no positive finite value: " +
                                       std::string(name));
@@ -167,7 +169,8 @@ Format format_by_name(std::string_view name) {
 }
 
 int num_codes(const Format& f) {
-  if (f.bits >= 31) throw std::out_of_range("mx_oracle: num_codes does not fit in int for " + f.name);
+  if (f.bits >= 31)
+    throw std::out_of_range("mx_oracle: num_codes does not fit in int for " + f.name);
   return 1 << f.bits;
 }
 
@@ -389,8 +392,10 @@ uint32_t round_float(const Format& f, bool negative, const Rational& m, Mode mod
 uint32_t round_int(const Format& f, bool negative, const Rational& m, Mode mode, Overflow ov) {
   // Grid: integers k (in units of 2^-(N-2)); side MAX is 2^(N-1)-1 or 2^(N-1).
   const Rational units = m * pow2(f.man_bits);
-  const Integer lo_k = boost::multiprecision::numerator(units) / boost::multiprecision::denominator(units);
-  const Integer side_max = negative ? (Integer(1) << (f.bits - 1)) : (Integer(1) << (f.bits - 1)) - 1;
+  const Integer lo_k =
+      boost::multiprecision::numerator(units) / boost::multiprecision::denominator(units);
+  const Integer side_max =
+      negative ? (Integer(1) << (f.bits - 1)) : (Integer(1) << (f.bits - 1)) - 1;
   if (lo_k > side_max) return overflow_code(f, mode, negative, ov);
   const Integer hi_k = lo_k + 1;
   const Relation rel = relation(units, Rational(lo_k), Rational(hi_k));
@@ -510,7 +515,8 @@ Table::Table(const Format& f) : fmt_(f) {
     // Sort on the (exact, see above) double images; ordering is the same as
     // on the rationals and much cheaper.
     for (Entry& e : entries) e.v = double_from_rational(e.mag);
-    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.v < b.v; });
+    std::sort(entries.begin(), entries.end(),
+              [](const Entry& a, const Entry& b) { return a.v < b.v; });
     for (size_t i = 1; i < entries.size(); ++i)
       if (!(entries[i - 1].v < entries[i].v)) fail("Table: duplicate magnitude");
     const Rational maxv = max_value(f, negative);
@@ -600,7 +606,9 @@ void fill_expected_codes(const Table& table, Mode mode, Overflow overflow, uint3
   const uint32_t mag_first = first & 0x7FFFFFFFu;
   // fp32 magnitudes 0 .. 0x7F7FFFFF are finite, 0x7F800000 is Inf, above is NaN.
   const uint32_t n_finite =
-      mag_first >= 0x7F800000u ? 0 : static_cast<uint32_t>(std::min<uint64_t>(count, 0x7F800000u - mag_first));
+      mag_first >= 0x7F800000u
+          ? 0
+          : static_cast<uint32_t>(std::min<uint64_t>(count, 0x7F800000u - mag_first));
 
   if (f.kind == Format::Kind::kE8M0 && negative) {
     // x < 0 -> NaN (0xFF); -0 -> code 0 (below 2^-127).
@@ -614,7 +622,9 @@ void fill_expected_codes(const Table& table, Mode mode, Overflow overflow, uint3
     // within one sign half); the interval index j only moves forward.
     auto bits_to_double = [](uint32_t b) { return static_cast<double>(std::bit_cast<float>(b)); };
     const double x0 = bits_to_double(mag_first);
-    size_t j = static_cast<size_t>(std::upper_bound(s.value.begin(), s.value.end(), x0) - s.value.begin()) - 1;
+    size_t j = static_cast<size_t>(std::upper_bound(s.value.begin(), s.value.end(), x0) -
+                                   s.value.begin()) -
+               1;
     IntervalCodes ic = interval_codes(f, s, j, negative, mode, overflow);
     double lo = s.value[j];
     double next = s.value[j + 1];
@@ -671,7 +681,8 @@ int scale_exponent(const Format& elem, ScaleRule rule, const Rational& amax) {
       const int e = floor_log2(amax);
       const Rational q = pow2(e - after_leading);
       const Rational units = amax / q;
-      const Integer lo = boost::multiprecision::numerator(units) / boost::multiprecision::denominator(units);
+      const Integer lo =
+          boost::multiprecision::numerator(units) / boost::multiprecision::denominator(units);
       const Rational frac = units - Rational(lo);
       Integer r = lo;
       if (frac > Rational(1, 2) || (frac == Rational(1, 2) && (lo & 1) != 0)) r = lo + 1;
@@ -687,8 +698,8 @@ int scale_exponent(const Format& elem, ScaleRule rule, const Rational& amax) {
   fail("scale_exponent: bad rule");
 }
 
-BlockResult mx_block(const Format& elem, ScaleRule rule, Mode mode, Overflow overflow, const float* x,
-                     size_t n) {
+BlockResult mx_block(const Format& elem, ScaleRule rule, Mode mode, Overflow overflow,
+                     const float* x, size_t n) {
   if (elem.kind == Format::Kind::kE8M0)
     throw std::invalid_argument("mx_oracle: e8m0 is not an element format");
   BlockResult r;
@@ -699,7 +710,8 @@ BlockResult mx_block(const Format& elem, ScaleRule rule, Mode mode, Overflow ove
   for (size_t i = 0; i < n; ++i) {
     if (!std::isfinite(x[i])) {
       r.scale_code = 0xFF;
-      std::fill(r.dequantized.begin(), r.dequantized.end(), std::numeric_limits<float>::quiet_NaN());
+      std::fill(r.dequantized.begin(), r.dequantized.end(),
+                std::numeric_limits<float>::quiet_NaN());
       return r;
     }
   }
@@ -722,12 +734,13 @@ BlockResult mx_block(const Format& elem, ScaleRule rule, Mode mode, Overflow ove
     if (d.cls == Decoded::kNaN) {
       out = std::copysign(std::numeric_limits<float>::quiet_NaN(), d.negative ? -1.0f : 1.0f);
     } else if (d.cls == Decoded::kInf) {
-      out = d.negative ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+      out = d.negative ? -std::numeric_limits<float>::infinity()
+                       : std::numeric_limits<float>::infinity();
     } else {
       // decode(code) * 2^s, converted to fp32 (exact for the catalogue formats;
       // otherwise correctly rounded, nearest-even).
-      const uint32_t bits = round_rational(fp32, d.negative, abs(d.value) * scale, Mode::kNearestEven,
-                                           Overflow::kToNanOrInf);
+      const uint32_t bits = round_rational(fp32, d.negative, abs(d.value) * scale,
+                                           Mode::kNearestEven, Overflow::kToNanOrInf);
       out = std::bit_cast<float>(bits);
     }
     r.dequantized[i] = out;

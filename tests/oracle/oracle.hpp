@@ -66,10 +66,10 @@ struct Format {
 
   std::string name;
   Kind kind = Kind::kFloat;
-  int bits = 0;      // total code width
-  int exp_bits = 0;  // E (kFloat), 8 (kE8M0), 0 (kInt)
-  int man_bits = 0;  // M (kFloat), 0 (kE8M0), N-2 fraction bits (kInt)
-  int bias = 0;      // 2^(E-1)-1 (kFloat), 127 (kE8M0), 0 (kInt)
+  int bits = 0;                            // total code width
+  int exp_bits = 0;                        // E (kFloat), 8 (kE8M0), 0 (kInt)
+  int man_bits = 0;                        // M (kFloat), 0 (kE8M0), N-2 fraction bits (kInt)
+  int bias = 0;                            // 2^(E-1)-1 (kFloat), 127 (kE8M0), 0 (kInt)
   Special special = Special::kFiniteOnly;  // meaningful for kFloat only
 
   bool has_inf() const { return kind == Kind::kFloat && special == Special::kIeee; }
@@ -114,10 +114,10 @@ uint32_t inf_code(const Format& f, bool negative);
 int emax(const Format& f);
 
 // ---- Exact helpers ----------------------------------------------------------
-Rational pow2(int k);                           // 2^k exactly
-int floor_log2(const Rational& r);              // r > 0
-Rational rational_from_double(double x);        // x finite; exact
-double double_from_rational(const Rational& r); // throws unless exactly representable
+Rational pow2(int k);                            // 2^k exactly
+int floor_log2(const Rational& r);               // r > 0
+Rational rational_from_double(double x);         // x finite; exact
+double double_from_rational(const Rational& r);  // throws unless exactly representable
 
 // ---- Rounding ---------------------------------------------------------------
 // Correctly rounds the real number (negative ? -magnitude : magnitude) to a

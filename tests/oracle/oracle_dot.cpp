@@ -27,18 +27,24 @@ V nan_v() {
 V from_decoded(const Decoded& d) {
   V r;
   r.neg = d.negative;
-  if (d.cls == Decoded::kNaN) r.cls = V::kNaN;
-  else if (d.cls == Decoded::kInf) r.cls = V::kInf;
-  else r.v = d.value;
+  if (d.cls == Decoded::kNaN)
+    r.cls = V::kNaN;
+  else if (d.cls == Decoded::kInf)
+    r.cls = V::kInf;
+  else
+    r.v = d.value;
   return r;
 }
 
 V from_float(float c) {
   V r;
   r.neg = std::signbit(c);
-  if (std::isnan(c)) r.cls = V::kNaN;
-  else if (std::isinf(c)) r.cls = V::kInf;
-  else r.v = rational_from_double(static_cast<double>(c));
+  if (std::isnan(c))
+    r.cls = V::kNaN;
+  else if (std::isinf(c))
+    r.cls = V::kInf;
+  else
+    r.v = rational_from_double(static_cast<double>(c));
   return r;
 }
 
@@ -64,15 +70,18 @@ V round_step(const Format& f, const V& x, Mode mode, bool overflow_inf) {
   const Rational mag = abs_r(x.v);
   const int top = emax(f);
   if (floor_log2(mag) < top) return round_to(f, x, mode);  // rounds to at most 2^emax
-  const int s = floor_log2(mag) - top + 1;                  // mag / 2^s in [2^(top-1), 2^top)
+  const int s = floor_log2(mag) - top + 1;                 // mag / 2^s in [2^(top-1), 2^top)
   const bool neg = x.v < 0;
   const Decoded d = decode(f, round_rational(f, neg, mag / pow2(s), mode, Overflow::kToNanOrInf));
   if (abs_r(d.value) * pow2(s) <= max_value(f)) return round_to(f, x, mode);
   V r;
   r.neg = neg;
-  if (f.has_inf()) r.cls = V::kInf;
-  else if (f.has_nan()) r.cls = V::kNaN;
-  else r.v = neg ? Rational(-max_value(f)) : max_value(f);
+  if (f.has_inf())
+    r.cls = V::kInf;
+  else if (f.has_nan())
+    r.cls = V::kNaN;
+  else
+    r.v = neg ? Rational(-max_value(f)) : max_value(f);
   return r;
 }
 
@@ -100,8 +109,12 @@ struct Product {
 class Model {
  public:
   Model(const DotModel& m, const DotInput& in)
-      : m_(m), in_(in), fa_(format_by_name(in.a_fmt)), fb_(format_by_name(in.b_fmt)),
-        acc_(format_by_name(m.acc)), promote_(format_by_name(m.promote)),
+      : m_(m),
+        in_(in),
+        fa_(format_by_name(in.a_fmt)),
+        fb_(format_by_name(in.b_fmt)),
+        acc_(format_by_name(m.acc)),
+        promote_(format_by_name(m.promote)),
         out_(format_by_name(m.out)) {
     if (!m.conv.empty()) conv_ = format_by_name(m.conv);
   }
@@ -140,8 +153,10 @@ class Model {
           V a = segment(s0, std::min(s0 + seg, b1),
                         first && m_.c_entry == DotModel::CEntry::kFirst ? c : V{});
           first = false;
-          if (!scale) a = nan_v();
-          else if (a.cls == V::kFin) a.v *= *scale;
+          if (!scale)
+            a = nan_v();
+          else if (a.cls == V::kFin)
+            a.v *= *scale;
           p = round_to(promote_, add(p, a), m_.promote_mode);
         }
       }
@@ -180,8 +195,10 @@ class Model {
     std::optional<Rational> scale = Rational(1);
     int scale_exp = 0;
     if (with_scales && in_.block > 0) {
-      const uint8_t ca = in_.sa[i / std::size_t(in_.block)], cb = in_.sb[i / std::size_t(in_.block)];
-      if (ca == 0xFF || cb == 0xFF) scale.reset();
+      const uint8_t ca = in_.sa[i / std::size_t(in_.block)],
+                    cb = in_.sb[i / std::size_t(in_.block)];
+      if (ca == 0xFF || cb == 0xFF)
+        scale.reset();
       else {
         scale_exp = int(ca) - 127 + int(cb) - 127;
         scale = pow2(scale_exp);
@@ -280,8 +297,7 @@ class Model {
   }
 
   uint32_t output_keep_zero_sign(const V& x) const {  // D = round_out(F): F's zero sign kept
-    if (x.zero())
-      return round_to_code(out_, x.neg ? -0.0 : 0.0, m_.out_mode, m_.out_overflow);
+    if (x.zero()) return round_to_code(out_, x.neg ? -0.0 : 0.0, m_.out_mode, m_.out_overflow);
     return output(x);
   }
 

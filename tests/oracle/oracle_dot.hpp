@@ -21,7 +21,7 @@ struct DotModel {
   bool term_nearest = false;  // false: cut toward zero; true: nearest-even
   std::string acc = "fp32";
   Mode step = Mode::kNearestEven;
-  std::string conv;           // empty: none
+  std::string conv;  // empty: none
   bool acc_joins = true;
   bool overflow_inf = false;   // fused steps: an overflow is Inf in every rounding mode
   bool zero_positive = false;  // fused steps: a zero result is +0

@@ -17,8 +17,8 @@
 #include <string>
 #include <thread>
 
-#include <Eigen/Core>
 #include <benchmark/benchmark.h>
+#include <Eigen/Core>
 
 #include "experiments/model/eval.hpp"
 
@@ -61,7 +61,8 @@ void BM_EigenGemms(benchmark::State& st) {
   const auto& c = loaded().model->config();
   const int threads = static_cast<int>(st.range(0));
   const Eigen::Index t = 512, h = c.hidden_size, m = c.intermediate_size, hd = c.head_dim;
-  const Eigen::Index q = Eigen::Index{c.num_attention_heads} * hd, kv = Eigen::Index{c.num_key_value_heads} * hd;
+  const Eigen::Index q = Eigen::Index{c.num_attention_heads} * hd,
+                     kv = Eigen::Index{c.num_key_value_heads} * hd;
   const RowMatrixXf wq = RowMatrixXf::Random(q, h), wk = RowMatrixXf::Random(kv, h),
                     wv = RowMatrixXf::Random(kv, h), wo = RowMatrixXf::Random(h, q),
                     wg = RowMatrixXf::Random(m, h), wu = RowMatrixXf::Random(m, h),
@@ -100,7 +101,8 @@ void BM_EigenGemms(benchmark::State& st) {
     for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
     worker();
     for (auto& th : pool) th.join();
-    record(st, "EigenGemms", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    record(st, "EigenGemms",
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 }
 

@@ -9,8 +9,8 @@
 // Args: {n, threads, isa (0 auto, 1 scalar, 2 avx2, 3 avx512)}; items = multiply-adds.
 #include <random>
 
-#include <Eigen/Core>
 #include <benchmark/benchmark.h>
+#include <Eigen/Core>
 
 #include "emulator/gemm.hpp"
 
@@ -82,13 +82,21 @@ void FusedShapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_EigenSgemm)->Apply(EigenShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_MxGemm, fp32_seq, "fp32-seq")
-    ->Apply(Shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Apply(Shapes)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_MxGemm, exact, "exact")
-    ->Apply(Shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Apply(Shapes)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_MxGemm, h100_mma, "h100-mma")
-    ->Apply(FusedShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Apply(FusedShapes)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_MxGemm, h100_wgmma, "h100-wgmma")
-    ->Apply(FusedShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Apply(FusedShapes)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

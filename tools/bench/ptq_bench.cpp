@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
     }
     const std::string dir = argv[2];
     mx::write_npy(dir + "/w.npy", mx::algo::to_tensor(synthetic_weights(n, n, 2), mx::DType::kF32));
-    mx::write_npy(dir + "/x.npy", mx::algo::to_tensor(synthetic_activations(t, n, 1), mx::DType::kF32));
+    mx::write_npy(dir + "/x.npy",
+                  mx::algo::to_tensor(synthetic_activations(t, n, 1), mx::DType::kF32));
     return 0;
   }
   benchmark::Initialize(&argc, argv);

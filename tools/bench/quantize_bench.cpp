@@ -61,7 +61,10 @@ void BM_FakeQuant(benchmark::State& st) {
   st.SetLabel(std::string(kFormats[st.range(0)]) + (opt.threads > 1 ? " threads" : " 1 thread"));
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * x.f32.size() * 4));
 }
-BENCHMARK(BM_FakeQuant)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FakeQuant)
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_Packed(benchmark::State& st) {
   const mx::Tensor& x = input();
@@ -79,7 +82,10 @@ void BM_Packed(benchmark::State& st) {
   st.SetLabel(std::string(kFormats[st.range(0)]) + (opt.threads > 1 ? " threads" : " 1 thread"));
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * x.f32.size() * 4));
 }
-BENCHMARK(BM_Packed)->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Packed)
+    ->ArgsProduct({{0, 1, 2, 3, 4, 5}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

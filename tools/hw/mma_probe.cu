@@ -17,13 +17,13 @@
 
 #include <cuda_runtime.h>
 
-#define CK(x)                                                                   \
-  do {                                                                          \
-    cudaError_t e_ = (x);                                                       \
-    if (e_ != cudaSuccess) {                                                    \
-      std::fprintf(stderr, "mma_probe: %s: %s\n", #x, cudaGetErrorString(e_));  \
-      std::exit(1);                                                             \
-    }                                                                           \
+#define CK(x)                                                                  \
+  do {                                                                         \
+    cudaError_t e_ = (x);                                                      \
+    if (e_ != cudaSuccess) {                                                   \
+      std::fprintf(stderr, "mma_probe: %s: %s\n", #x, cudaGetErrorString(e_)); \
+      std::exit(1);                                                            \
+    }                                                                          \
   } while (0)
 
 namespace {
@@ -132,10 +132,18 @@ int main(int argc, char** argv) {
   CK(cudaMemcpy(db, hb.data(), nb, cudaMemcpyHostToDevice));
   CK(cudaMemcpy(dc, hc.data(), nc, cudaMemcpyHostToDevice));
   switch (op) {
-    case 0: mma_tiles<0><<<tiles, 32>>>(da, db, dc, dd, k); break;
-    case 1: mma_tiles<1><<<tiles, 32>>>(da, db, dc, dd, k); break;
-    case 2: mma_tiles<2><<<tiles, 32>>>(da, db, dc, dd, k); break;
-    default: mma_tiles<3><<<tiles, 32>>>(da, db, dc, dd, k); break;
+    case 0:
+      mma_tiles<0><<<tiles, 32>>>(da, db, dc, dd, k);
+      break;
+    case 1:
+      mma_tiles<1><<<tiles, 32>>>(da, db, dc, dd, k);
+      break;
+    case 2:
+      mma_tiles<2><<<tiles, 32>>>(da, db, dc, dd, k);
+      break;
+    default:
+      mma_tiles<3><<<tiles, 32>>>(da, db, dc, dd, k);
+      break;
   }
   CK(cudaGetLastError());
   CK(cudaDeviceSynchronize());

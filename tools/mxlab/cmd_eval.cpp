@@ -32,7 +32,9 @@ struct EvalArgs {
   bool progress = false;
 };
 
-nlohmann::json num_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+nlohmann::json num_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
 
 void print_ptq(const model::ModelPtqSummary& s) {
   if (s.calib_windows == 0) return;
@@ -45,8 +47,9 @@ void print_ptq(const model::ModelPtqSummary& s) {
   std::printf("  %-34s %-10s %9s %9s %8s %9s %7s\n", "layer", "weights", "out SQNR", "W SQNR",
               "kernel%", "smooth", "awq r");
   for (const auto& l : s.layers) {
-    const std::string smooth =
-        l.smooth_min == 1 && l.smooth_max == 1 ? "-" : fmt::format("{:.3g}", l.smooth_max / l.smooth_min);
+    const std::string smooth = l.smooth_min == 1 && l.smooth_max == 1
+                                   ? "-"
+                                   : fmt::format("{:.3g}", l.smooth_max / l.smooth_min);
     const std::string awq = l.awq_ratio < 0 ? "-" : fmt::format("{:.2f}", l.awq_ratio);
     std::printf("  %-34s %-10s %9.2f %9.2f %8.3f %9s %7s\n", l.name.c_str(),
                 l.weight_format.c_str(), l.output.sqnr_db, l.weight_sqnr_db, 100 * l.act_kernel,
@@ -62,21 +65,22 @@ nlohmann::json ptq_json(const model::ModelPtqSummary& s) {
                       {"seconds", s.seconds}};
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : s.layers)
-    layers.push_back({{"name", l.name},
-                      {"weight_format", l.weight_format},
-                      {"weight_bits", l.weight_bits},
-                      {"params", l.params},
-                      {"calib_output_sqnr_db", num_or_null(l.output.sqnr_db)},
-                      {"calib_output_mse", num_or_null(l.output.mse)},
-                      {"calib_output_cosine", num_or_null(l.output.cosine)},
-                      {"weight_sqnr_db", num_or_null(l.weight_sqnr_db)},
-                      {"act_kernel_proportion", l.act_kernel},
-                      {"smooth_min", l.smooth_min},
-                      {"smooth_max", l.smooth_max},
-                      {"awq_ratio", l.awq_ratio < 0 ? nlohmann::json() : nlohmann::json(l.awq_ratio)},
-                      {"gptq_damp", l.gptq_damp < 0 ? nlohmann::json() : nlohmann::json(l.gptq_damp)},
-                      {"rtn_distortion", l.distortion < 0 ? nlohmann::json() : nlohmann::json(l.distortion)},
-                      {"seconds", l.seconds}});
+    layers.push_back(
+        {{"name", l.name},
+         {"weight_format", l.weight_format},
+         {"weight_bits", l.weight_bits},
+         {"params", l.params},
+         {"calib_output_sqnr_db", num_or_null(l.output.sqnr_db)},
+         {"calib_output_mse", num_or_null(l.output.mse)},
+         {"calib_output_cosine", num_or_null(l.output.cosine)},
+         {"weight_sqnr_db", num_or_null(l.weight_sqnr_db)},
+         {"act_kernel_proportion", l.act_kernel},
+         {"smooth_min", l.smooth_min},
+         {"smooth_max", l.smooth_max},
+         {"awq_ratio", l.awq_ratio < 0 ? nlohmann::json() : nlohmann::json(l.awq_ratio)},
+         {"gptq_damp", l.gptq_damp < 0 ? nlohmann::json() : nlohmann::json(l.gptq_damp)},
+         {"rtn_distortion", l.distortion < 0 ? nlohmann::json() : nlohmann::json(l.distortion)},
+         {"seconds", l.seconds}});
   j["layers"] = layers;
   return j;
 }
@@ -133,7 +137,8 @@ int run_eval(const EvalArgs& a) {
   print_ptq(summary);
   if (!r.per_layer.empty()) {
     std::printf("per-layer output error vs fp32 (first %zu window%s):\n",
-                std::min<std::size_t>(eo.stats_windows, r.windows), eo.stats_windows == 1 ? "" : "s");
+                std::min<std::size_t>(eo.stats_windows, r.windows),
+                eo.stats_windows == 1 ? "" : "s");
     std::printf("  %-34s %9s %11s %11s %9s\n", "layer", "SQNR dB", "MSE", "max |err|", "cosine");
     for (const auto& l : r.per_layer)
       std::printf("  %-34s %9.2f %11.4g %11.4g %9.6f\n", l.name.c_str(), l.stats.sqnr_db(),
@@ -155,13 +160,16 @@ int run_eval(const EvalArgs& a) {
     j["accum"] = a.accum;
     j["algorithm"] = summary.algorithm;
     j["threads"] = a.threads;
-    j["stats_windows"] = r.per_layer.empty() ? 0 : std::min<std::size_t>(eo.stats_windows, r.windows);
+    j["stats_windows"] =
+        r.per_layer.empty() ? 0 : std::min<std::size_t>(eo.stats_windows, r.windows);
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : r.per_layer)
-      layers.push_back({{"name", l.name}, {"sqnr_db", num_or_null(l.stats.sqnr_db())},
+      layers.push_back({{"name", l.name},
+                        {"sqnr_db", num_or_null(l.stats.sqnr_db())},
                         {"mse", num_or_null(l.stats.mse())},
                         {"max_abs_error", num_or_null(l.stats.max_abs)},
-                        {"cosine", num_or_null(l.stats.cosine())}, {"outputs", l.stats.n}});
+                        {"cosine", num_or_null(l.stats.cosine())},
+                        {"outputs", l.stats.n}});
     j["per_layer"] = layers;
     j["ptq"] = ptq_json(summary);
     j["seconds"] = r.seconds;
@@ -179,26 +187,51 @@ int run_eval(const EvalArgs& a) {
 void register_eval(CLI::App& app, std::vector<Command>& out) {
   auto a = std::make_shared<EvalArgs>();
   CLI::App* sub = app.add_subcommand(
-      "eval", "evaluate a Hugging Face Llama checkpoint on a byte text (bits per byte) with "
-              "emulated MX linear layers");
-  sub->add_option("--model", a->model, "checkpoint folder: config.json + model.safetensors (or a sharded index)")->required();
+      "eval",
+      "evaluate a Hugging Face Llama checkpoint on a byte text (bits per byte) with "
+      "emulated MX linear layers");
+  sub->add_option("--model", a->model,
+                  "checkpoint folder: config.json + model.safetensors (or a sharded index)")
+      ->required();
   sub->add_option("--text", a->text, "evaluation text (bytes are tokens)")->required();
-  sub->add_option("--windows", a->windows, "windows to evaluate (default 128; 0 = every full window)");
-  sub->add_option("--window-size", a->window_size, "bytes predicted per window (default 512; <= the model's context)");
-  sub->add_option("--weight-format", a->weight_format, "linear weights: MX format (mxint8, mxfp4_e2m1, ...), element format (e4m3, int8) or none (default)");
-  sub->add_option("--act-format", a->act_format, "linear inputs, blocked along the reduction dimension: same names (default none)");
+  sub->add_option("--windows", a->windows,
+                  "windows to evaluate (default 128; 0 = every full window)");
+  sub->add_option("--window-size", a->window_size,
+                  "bytes predicted per window (default 512; <= the model's context)");
+  sub->add_option("--weight-format", a->weight_format,
+                  "linear weights: MX format (mxint8, mxfp4_e2m1, ...), element format (e4m3, "
+                  "int8) or none (default)");
+  sub->add_option(
+      "--act-format", a->act_format,
+      "linear inputs, blocked along the reduction dimension: same names (default none)");
   sub->add_option("--block-size", a->block_size, "MX block size (default 32)");
-  sub->add_option("--accum", a->accum, "fp32 (default: fp32 GEMM on dequantized operands) or an emulator model: exact, fp32-seq, fp32-pairwise, h100-mma-fp8, fused:..., ...");
-  sub->add_option("--threads", a->threads, "windows evaluated in parallel (default 1; results do not depend on it)");
+  sub->add_option("--accum", a->accum,
+                  "fp32 (default: fp32 GEMM on dequantized operands) or an emulator model: exact, "
+                  "fp32-seq, fp32-pairwise, h100-mma-fp8, fused:..., ...");
+  sub->add_option("--threads", a->threads,
+                  "windows evaluated in parallel (default 1; results do not depend on it)");
   sub->add_option("--report", a->report, "JSON report (bits_per_byte, perplexity, per_layer, ...)");
-  sub->add_option("--stats-windows", a->stats_windows, "per-layer error statistics over the first N windows (default 1)");
-  sub->add_option("--algorithm", a->algorithm, "PTQ before evaluation: rtn (default), smoothquant, awq, gptq, smoothquant+gptq, awq+gptq, smoothquant+awq+gptq, crossquant");
-  sub->add_option("--calib", a->calib, "calibration text (bytes): needed by every algorithm but rtn and by --bits-budget");
-  sub->add_option("--calib-windows", a->calib_windows, "calibration windows: the first N non-overlapping windows of --calib (default 32)");
-  sub->add_option("--bits-budget", a->bits_budget, "mixed precision: mean weight element bits over the linears (needs --calib; levels from --levels)");
-  sub->add_option("--levels", a->levels, "mixed-precision candidate weight formats, ascending (default mxint2 mxint3 mxint4 mxint8)");
-  sub->add_option("--alpha", a->alpha, "SmoothQuant migration strength / CrossQuant exponent (default 0.5)");
-  sub->add_flag("--progress", a->progress, "show progress on stderr even when it is not a terminal");
+  sub->add_option("--stats-windows", a->stats_windows,
+                  "per-layer error statistics over the first N windows (default 1)");
+  sub->add_option("--algorithm", a->algorithm,
+                  "PTQ before evaluation: rtn (default), smoothquant, awq, gptq, smoothquant+gptq, "
+                  "awq+gptq, smoothquant+awq+gptq, crossquant");
+  sub->add_option(
+      "--calib", a->calib,
+      "calibration text (bytes): needed by every algorithm but rtn and by --bits-budget");
+  sub->add_option(
+      "--calib-windows", a->calib_windows,
+      "calibration windows: the first N non-overlapping windows of --calib (default 32)");
+  sub->add_option("--bits-budget", a->bits_budget,
+                  "mixed precision: mean weight element bits over the linears (needs --calib; "
+                  "levels from --levels)");
+  sub->add_option(
+      "--levels", a->levels,
+      "mixed-precision candidate weight formats, ascending (default mxint2 mxint3 mxint4 mxint8)");
+  sub->add_option("--alpha", a->alpha,
+                  "SmoothQuant migration strength / CrossQuant exponent (default 0.5)");
+  sub->add_flag("--progress", a->progress,
+                "show progress on stderr even when it is not a terminal");
   out.push_back({sub, [a] {
                    try {
                      return run_eval(*a);

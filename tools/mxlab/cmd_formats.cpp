@@ -17,7 +17,9 @@ void register_formats(CLI::App& app, std::vector<Command>& out) {
                    fmt::print("  eXmY[fn|ieee], intN: generic (see README)\n\nMX formats:\n");
                    for (auto n : concrete_mx_format_names())
                      fmt::print("  {:<12} = {}\n", n, describe(parse_mx_format(n).elem));
-                   fmt::print("  mx<elem>     e.g. mxint4, mxe3m4\n  nvfp4        e2m1, blocks of 16, ue4m3 x fp32 scales\n");
+                   fmt::print(
+                       "  mx<elem>     e.g. mxint4, mxe3m4\n  nvfp4        e2m1, blocks of 16, "
+                       "ue4m3 x fp32 scales\n");
                    return 0;
                  }});
 }

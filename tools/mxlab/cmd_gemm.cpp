@@ -39,7 +39,8 @@ MxFormat parse_operand_format(const std::string& flag, const std::string& name, 
     throw std::runtime_error(fmt::format(
         "{} {}: gemm supports E8M0-scaled MX formats and element formats only", flag, name));
   if (f.elem.bits > 16 || f.elem.is_scale())
-    throw std::runtime_error(fmt::format("{} {}: element formats of up to 16 bits only", flag, name));
+    throw std::runtime_error(
+        fmt::format("{} {}: element formats of up to 16 bits only", flag, name));
   if (f.block_size > 0) f.block_size = block;
   return f;
 }
@@ -54,7 +55,8 @@ AccumModel parse_model_flags(const std::string& accum, bool promote_given, int p
   AccumModel model = parse_accum_model(g.accum);  // AccumModelError names --accum
   if (promote_given) {
     if (g.promote_every < 0)
-      throw std::runtime_error(fmt::format("--promote-every must be >= 0 (got {})", g.promote_every));
+      throw std::runtime_error(
+          fmt::format("--promote-every must be >= 0 (got {})", g.promote_every));
     if (model.kind != AccumKind::kFused)
       throw std::runtime_error("--promote-every applies to fused models only");
     model.promote_every = g.promote_every;
@@ -65,15 +67,18 @@ AccumModel parse_model_flags(const std::string& accum, bool promote_given, int p
     throw std::runtime_error(fmt::format("--output-format: {}", e.what()));
   }
   if (model.out.bits > 32 || model.out.is_scale())
-    throw std::runtime_error(fmt::format("--output-format {}: not an output format", g.output_format));
+    throw std::runtime_error(
+        fmt::format("--output-format {}: not an output format", g.output_format));
   const auto rnd = parse_rounding(g.rounding);
   if (!rnd || *rnd == Rounding::kStochastic)
-    throw std::runtime_error(fmt::format("--rounding: unknown or unsupported rounding mode '{}'", g.rounding));
+    throw std::runtime_error(
+        fmt::format("--rounding: unknown or unsupported rounding mode '{}'", g.rounding));
   model.out_round.mode = *rnd;
   try {
     validate(model);
   } catch (const AccumModelError& e) {
-    throw std::runtime_error(fmt::format("{} (with --promote-every {})", e.what(), g.promote_every));
+    throw std::runtime_error(
+        fmt::format("{} (with --promote-every {})", e.what(), g.promote_every));
   }
   return model;
 }
@@ -111,22 +116,21 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   if (g.block_size < 1)
     throw std::runtime_error(fmt::format("--block-size must be >= 1 (got {})", g.block_size));
   const MxFormat fa = parse_operand_format("--format", g.format, g.block_size);
-  const MxFormat fb = g.format_b.empty()
-                          ? fa
-                          : parse_operand_format("--format-b", g.format_b, g.block_size);
+  const MxFormat fb =
+      g.format_b.empty() ? fa : parse_operand_format("--format-b", g.format_b, g.block_size);
   if ((fa.block_size > 0) != (fb.block_size > 0))
     throw std::runtime_error(fmt::format(
         "--format-b {}: both operands must have a shared scale or neither", g.format_b));
   const AccumModel model = parse_model_flags(g.accum, sub.count("--promote-every") > 0,
-                                              g.promote_every, g.output_format, g.rounding);
+                                             g.promote_every, g.output_format, g.rounding);
   check_writable("--output", g.output);
 
   const Tensor a = read_matrix("--a", g.a);
   const Tensor b = read_matrix("--b", g.b);
   if (a.shape[1] != b.shape[0])
-    throw std::runtime_error(fmt::format(
-        "--b {}: K mismatch: B has {} rows but A ({}) has K = {} columns", g.b, b.shape[0], g.a,
-        a.shape[1]));
+    throw std::runtime_error(
+        fmt::format("--b {}: K mismatch: B has {} rows but A ({}) has K = {} columns", g.b,
+                    b.shape[0], g.a, a.shape[1]));
   const std::size_t m = a.shape[0], n = b.shape[1];
   std::vector<float> c0;
   if (!g.c.empty()) {
@@ -136,9 +140,15 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
                                            g.c, c.shape[0], c.shape[1], m, n));
     c0.resize(m * n);
     for (std::size_t i = 0; i < m * n; ++i)  // C0 enters as fp32
-      c0[i] = c.dtype == DType::kF32 ? c.f32[i] : static_cast<float>(decode(kFp32, encode(kFp32, c.f64[i], RoundSpec{Rounding::kNearestEven, Overflow::kToNanOrInf, 0})));
+      c0[i] =
+          c.dtype == DType::kF32
+              ? c.f32[i]
+              : static_cast<float>(decode(
+                    kFp32, encode(kFp32, c.f64[i],
+                                  RoundSpec{Rounding::kNearestEven, Overflow::kToNanOrInf, 0})));
   }
-  const int threads = g.threads > 0 ? g.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads =
+      g.threads > 0 ? g.threads : static_cast<int>(std::thread::hardware_concurrency());
   BlockSpec sa, sb;
   sa.format = fa;
   sb.format = fb;
@@ -153,7 +163,8 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   Tensor out;
   out.shape = {m, n};
   out.f32.resize(m * n);
-  for (std::size_t i = 0; i < m * n; ++i) out.f32[i] = static_cast<float>(decode(model.out, codes[i]));
+  for (std::size_t i = 0; i < m * n; ++i)
+    out.f32[i] = static_cast<float>(decode(model.out, codes[i]));
   write_tensor(g.output, out);
   return 0;
 }
@@ -162,19 +173,28 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
 
 void register_gemm(CLI::App& app, std::vector<Command>& out) {
   auto g = std::make_shared<GemmArgs>();
-  CLI::App* sub = app.add_subcommand("gemm", "C = A*B (+C0) of MX-quantized operands under an accumulator model");
+  CLI::App* sub = app.add_subcommand(
+      "gemm", "C = A*B (+C0) of MX-quantized operands under an accumulator model");
   sub->add_option("--a", g->a, "A: M x K matrix (.npy or file.h5:/dataset)")->required();
   sub->add_option("--b", g->b, "B: K x N matrix")->required();
   sub->add_option("--c", g->c, "C0: M x N addend (float32; float64 is rounded to float32)");
   sub->add_option("--output", g->output, "output M x N float32 (replaced atomically)")->required();
-  sub->add_option("--format", g->format, "operand format: mxfp8_e4m3 ... (E8M0 scales) or an element format (e4m3)")->required();
+  sub->add_option("--format", g->format,
+                  "operand format: mxfp8_e4m3 ... (E8M0 scales) or an element format (e4m3)")
+      ->required();
   sub->add_option("--format-b", g->format_b, "format of B (default: --format)");
   sub->add_option("--block-size", g->block_size, "elements per shared scale along K (default 32)");
-  sub->add_option("--accum", g->accum, "exact | fp32-seq | fp32-pairwise | h100-mma | h100-wgmma | h100-wgmma-fast | fused:k=16,w=25,acc=fp32,round=toward-zero,... (see results/GOLDEN_VECTORS.md)");
-  sub->add_option("--promote-every", g->promote_every, "promotion interval N (fused models): partial sums go into fp32 every N products");
-  sub->add_option("--output-format", g->output_format, "rounding target of the output (fp32, bf16, fp16, eXmY)");
+  sub->add_option("--accum", g->accum,
+                  "exact | fp32-seq | fp32-pairwise | h100-mma | h100-wgmma | h100-wgmma-fast | "
+                  "fused:k=16,w=25,acc=fp32,round=toward-zero,... (see results/GOLDEN_VECTORS.md)");
+  sub->add_option(
+      "--promote-every", g->promote_every,
+      "promotion interval N (fused models): partial sums go into fp32 every N products");
+  sub->add_option("--output-format", g->output_format,
+                  "rounding target of the output (fp32, bf16, fp16, eXmY)");
   sub->add_option("--rounding", g->rounding, "rounding of the output into --output-format");
-  sub->add_option("--threads", g->threads, "worker threads (default: all cores); results do not depend on it");
+  sub->add_option("--threads", g->threads,
+                  "worker threads (default: all cores); results do not depend on it");
   out.push_back({sub, [g, sub] { return run_gemm(*g, *sub); }});
 }
 

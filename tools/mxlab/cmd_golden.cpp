@@ -56,10 +56,12 @@ void register_golden(CLI::App& app, std::vector<Command>& out) {
   auto g = std::make_shared<GoldenArgs>();
   CLI::App* sub = app.add_subcommand(
       "golden", "golden test vectors of MX dot products under an accumulator model (HDF5 + hex)");
-  sub->add_option("--format", g->format, "operand format (mxfp8_e4m3, ..., or an element format)")->required();
+  sub->add_option("--format", g->format, "operand format (mxfp8_e4m3, ..., or an element format)")
+      ->required();
   sub->add_option("--format-b", g->format_b, "format of the second operand (default: --format)");
   sub->add_option("--accum", g->accum, "accumulator model (see mxlab gemm --help)")->required();
-  sub->add_option("--cases", g->cases, "number of cases (the first ones are fixed edge cases; default 64)");
+  sub->add_option("--cases", g->cases,
+                  "number of cases (the first ones are fixed edge cases; default 64)");
   sub->add_option("--seed", g->seed, "seed of the random cases (default 0)");
   sub->add_option("--k", g->k, "dot-product length (default 32)");
   sub->add_option("--block-size", g->block_size, "elements per shared scale (default 32)");

@@ -25,8 +25,12 @@ struct PtqArgs {
 };
 
 nlohmann::json stats_json(const algo::ErrorStats& s) {
-  return {{"sqnr_db", s.sqnr_db},   {"mse", s.mse},         {"max_abs_error", s.max_abs_error},
-          {"max_rel_error", s.max_rel_error}, {"cosine", s.cosine}, {"rel_fro_error", s.rel_fro},
+  return {{"sqnr_db", s.sqnr_db},
+          {"mse", s.mse},
+          {"max_abs_error", s.max_abs_error},
+          {"max_rel_error", s.max_rel_error},
+          {"cosine", s.cosine},
+          {"rel_fro_error", s.rel_fro},
           {"kl_divergence", s.kl_divergence}};
 }
 
@@ -55,13 +59,16 @@ int run_ptq_cmd(const PtqArgs& a) {
     throw std::runtime_error(fmt::format("--alpha must be in [0, 1] (got {})", a.alpha));
   if (a.gptq_block < 1)
     throw std::runtime_error(fmt::format("--gptq-block must be >= 1 (got {})", a.gptq_block));
-  if (a.awq_grid < 1) throw std::runtime_error(fmt::format("--awq-grid must be >= 1 (got {})", a.awq_grid));
+  if (a.awq_grid < 1)
+    throw std::runtime_error(fmt::format("--awq-grid must be >= 1 (got {})", a.awq_grid));
   if (a.awq_tokens < 1)
     throw std::runtime_error(fmt::format("--awq-tokens must be >= 1 (got {})", a.awq_tokens));
   const auto rnd = parse_rounding(a.rounding);
-  if (!rnd) throw std::runtime_error(fmt::format("--rounding: unknown rounding mode '{}'", a.rounding));
+  if (!rnd)
+    throw std::runtime_error(fmt::format("--rounding: unknown rounding mode '{}'", a.rounding));
   const auto rule = parse_scale_rule(a.scale_rule);
-  if (!rule) throw std::runtime_error(fmt::format("--scale-rule: unknown scale rule '{}'", a.scale_rule));
+  if (!rule)
+    throw std::runtime_error(fmt::format("--scale-rule: unknown scale rule '{}'", a.scale_rule));
   const RoundSpec rs{*rnd, Overflow::kSaturate, 0};
   o.weight = parse_spec("--weight-format", a.weight_format, a, rs, *rule);
   if (o.weight.kind == algo::QuantKind::kNone)
@@ -133,16 +140,23 @@ int run_ptq_cmd(const PtqArgs& a) {
     j["smoothquant"] = {{"alpha", a.alpha}, {"statistic", "absmax"}, {"pow2", a.pow2_scales}};
   }
   if (r.ran_awq) {
-    j["awq"] = {{"best_ratio", r.awq.best_ratio}, {"loss_identity", r.awq.loss_identity},
-                {"loss_best", r.awq.loss_best}, {"grid", a.awq_grid},
-                {"clip", !a.no_awq_clip}, {"clip_err_before", r.awq.clip_err_before},
+    j["awq"] = {{"best_ratio", r.awq.best_ratio},
+                {"loss_identity", r.awq.loss_identity},
+                {"loss_best", r.awq.loss_best},
+                {"grid", a.awq_grid},
+                {"clip", !a.no_awq_clip},
+                {"clip_err_before", r.awq.clip_err_before},
                 {"clip_err_after", r.awq.clip_err_after},
                 {"acts_quantized_in_search", o.act.kind != algo::QuantKind::kNone}};
   }
   if (r.ran_gptq) {
-    j["gptq"] = {{"damp", a.damp}, {"damp_used", r.gptq.damp_used}, {"lambda", r.gptq.lambda},
-                 {"act_order", a.act_order}, {"lazy_block", r.gptq.lazy_block},
-                 {"dead_columns", r.gptq.dead_columns}, {"loss", r.gptq.loss},
+    j["gptq"] = {{"damp", a.damp},
+                 {"damp_used", r.gptq.damp_used},
+                 {"lambda", r.gptq.lambda},
+                 {"act_order", a.act_order},
+                 {"lazy_block", r.gptq.lazy_block},
+                 {"dead_columns", r.gptq.dead_columns},
+                 {"loss", r.gptq.loss},
                  {"hessian_inputs", "float activations after smoothing/scaling"},
                  {"mx_scales", a.act_order ? "static (original W, variant C)"
                                            : "when the block is first reached (variant B)"}};
@@ -170,26 +184,45 @@ int run_ptq_cmd(const PtqArgs& a) {
 
 void register_ptq(CLI::App& app, std::vector<Command>& out) {
   auto a = std::make_shared<PtqArgs>();
-  CLI::App* sub = app.add_subcommand("ptq", "post-training quantization of one Linear layer (W: out x in, X: samples x in)");
+  CLI::App* sub = app.add_subcommand(
+      "ptq", "post-training quantization of one Linear layer (W: out x in, X: samples x in)");
   sub->add_option("--weights", a->weights, "W.npy or file.h5:/ds, out x in")->required();
-  sub->add_option("--activations", a->activations, "X.npy or file.h5:/ds, samples x in (calibration and evaluation)")->required();
-  sub->add_option("--algorithm", a->algorithm, "rtn|smoothquant|awq|gptq|smoothquant+gptq|awq+gptq|smoothquant+awq+gptq|crossquant")->required();
-  sub->add_option("--weight-format", a->weight_format, "MX format (mxint4, mxfp4_e2m1, mxfp8_e4m3, ...) or int<N>[_tensor|_g<G>][_asym]")->required();
-  sub->add_option("--act-format", a->act_format, "activation format (same names; default none = weight-only; crossquant: int<N>)");
-  sub->add_option("--block-size", a->block_size, "MX block size along the input dimension (default 32)");
-  sub->add_option("--alpha", a->alpha, "SmoothQuant migration strength / CrossQuant exponent (default 0.5)");
-  sub->add_option("--group-size", a->group_size, "int<N> formats: groups of G inputs (default 0: per channel)");
-  sub->add_option("--damp", a->damp, "GPTQ damping, relative to mean(diag H) (default 0.01; 0 = none)");
-  sub->add_flag("--act-order", a->act_order, "GPTQ: visit columns by decreasing Hessian diagonal (static MX scales)");
+  sub->add_option("--activations", a->activations,
+                  "X.npy or file.h5:/ds, samples x in (calibration and evaluation)")
+      ->required();
+  sub->add_option(
+         "--algorithm", a->algorithm,
+         "rtn|smoothquant|awq|gptq|smoothquant+gptq|awq+gptq|smoothquant+awq+gptq|crossquant")
+      ->required();
+  sub->add_option("--weight-format", a->weight_format,
+                  "MX format (mxint4, mxfp4_e2m1, mxfp8_e4m3, ...) or int<N>[_tensor|_g<G>][_asym]")
+      ->required();
+  sub->add_option("--act-format", a->act_format,
+                  "activation format (same names; default none = weight-only; crossquant: int<N>)");
+  sub->add_option("--block-size", a->block_size,
+                  "MX block size along the input dimension (default 32)");
+  sub->add_option("--alpha", a->alpha,
+                  "SmoothQuant migration strength / CrossQuant exponent (default 0.5)");
+  sub->add_option("--group-size", a->group_size,
+                  "int<N> formats: groups of G inputs (default 0: per channel)");
+  sub->add_option("--damp", a->damp,
+                  "GPTQ damping, relative to mean(diag H) (default 0.01; 0 = none)");
+  sub->add_flag("--act-order", a->act_order,
+                "GPTQ: visit columns by decreasing Hessian diagonal (static MX scales)");
   sub->add_option("--output", a->output, "quantized weights Wq (out x in, original input basis)");
   sub->add_option("--report", a->report, "JSON report (sqnr_db, mse, max_abs_error, cosine, ...)");
-  sub->add_option("--smooth-output", a->smooth_output, "the per-input smoothing factors s (SmoothQuant x AWQ; the GEMM runs X/s against Wq*s)");
-  sub->add_option("--gptq-block", a->gptq_block, "GPTQ lazy batch (default 128, rounded to a multiple of the block)");
+  sub->add_option(
+      "--smooth-output", a->smooth_output,
+      "the per-input smoothing factors s (SmoothQuant x AWQ; the GEMM runs X/s against Wq*s)");
+  sub->add_option("--gptq-block", a->gptq_block,
+                  "GPTQ lazy batch (default 128, rounded to a multiple of the block)");
   sub->add_option("--awq-grid", a->awq_grid, "AWQ scale grid points (default 20)");
-  sub->add_option("--awq-tokens", a->awq_tokens, "AWQ scale search: at most this many tokens (strided; default 512)");
+  sub->add_option("--awq-tokens", a->awq_tokens,
+                  "AWQ scale search: at most this many tokens (strided; default 512)");
   sub->add_flag("--no-awq-clip", a->no_awq_clip, "AWQ: skip the clipping search");
   sub->add_flag("--pow2-scales", a->pow2_scales, "round SmoothQuant/AWQ factors to powers of two");
-  sub->add_option("--rounding", a->rounding, "element rounding: nearest-even (default)|nearest-away|toward-zero|...");
+  sub->add_option("--rounding", a->rounding,
+                  "element rounding: nearest-even (default)|nearest-away|toward-zero|...");
   sub->add_option("--scale-rule", a->scale_rule, "MX scale rule: floor (OCP)|ceil|even|rceil");
   out.push_back({sub, [a] { return run_ptq_cmd(*a); }});
 }

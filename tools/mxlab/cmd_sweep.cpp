@@ -13,7 +13,6 @@
 #include "experiments/table.hpp"
 #include "tools/mxlab/commands.hpp"
 
-
 namespace mx::cli {
 namespace {
 
