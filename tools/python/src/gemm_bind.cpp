@@ -10,9 +10,10 @@
 
 #include "emulator/accum_model.hpp"
 #include "emulator/gemm.hpp"
-#include "emulator/golden.hpp"
+#include "emulator/io/golden.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
+#include "tools/mxlab/gemm_inputs.hpp"
 #include "tools/python/src/bind.hpp"
 
 namespace mx::py {
@@ -20,69 +21,17 @@ namespace {
 
 using Array = nb::ndarray<nb::ro, nb::c_contig, nb::device::cpu>;
 
-// As cmd_gemm.cpp's parse_operand_format (same checks, same messages).
+// The operand formats, the accumulator model and the +-Inf pass-through are those of the CLI
+// and the C ABI (tools/mxlab/gemm_inputs.cpp, compiled into this module): same checks, same
+// messages (std::runtime_error naming the flag, raised as ValueError).
 MxFormat operand_format(const std::string& flag, const std::string& name, int block) {
-  MxFormat f;
-  try {
-    f = parse_mx_format(name);
-  } catch (const FormatError& e) {
-    throw ArgError(fmt::format("{}: {}", flag, e.what()));
-  }
-  if (f.block_size > 0 && f.scale != ScaleFormat::kE8m0)
-    throw ArgError(fmt::format(
-        "{} {}: gemm supports E8M0-scaled MX formats and element formats only", flag, name));
-  if (f.elem.bits > 16 || f.elem.is_scale())
-    throw ArgError(fmt::format("{} {}: element formats of up to 16 bits only", flag, name));
-  if (f.block_size > 0) f.block_size = block;
-  return f;
+  return cli::parse_operand_format(flag, name, block);
 }
 
-// As cmd_gemm.cpp's parse_model_flags.
 AccumModel model_flags(const std::string& accum, std::optional<int> promote_every,
                        const std::string& output_format, const std::string& rounding) {
-  AccumModel model = parse_accum_model(accum);  // AccumModelError names --accum
-  if (promote_every) {
-    if (*promote_every < 0)
-      throw ArgError(fmt::format("--promote-every must be >= 0 (got {})", *promote_every));
-    if (model.kind != AccumKind::kFused)
-      throw ArgError("--promote-every applies to fused models only");
-    model.promote_every = *promote_every;
-  }
-  try {
-    model.out = parse_elem_format(output_format);
-  } catch (const FormatError& e) {
-    throw ArgError(fmt::format("--output-format: {}", e.what()));
-  }
-  if (model.out.bits > 32 || model.out.is_scale())
-    throw ArgError(fmt::format("--output-format {}: not an output format", output_format));
-  const auto rnd = parse_rounding(rounding);
-  if (!rnd || *rnd == Rounding::kStochastic)
-    throw ArgError(fmt::format("--rounding: unknown or unsupported rounding mode '{}'", rounding));
-  model.out_round.mode = *rnd;
-  try {
-    validate(model);
-  } catch (const AccumModelError& e) {
-    throw ArgError(
-        fmt::format("{} (with --promote-every {})", e.what(), promote_every.value_or(-1)));
-  }
-  return model;
-}
-
-// As cmd_gemm.cpp's keep_infinities: with an element format that has infinities, +-Inf inputs
-// pass through unchanged (the overflow policy is for finite values beyond the range).
-void keep_infinities(const Tensor& t, int k_axis, MxMatrix& q) {
-  if (q.block > 0) return;
-  const RoundSpec keep{Rounding::kNearestEven, Overflow::kToNanOrInf, 0};
-  const std::uint32_t pos = encode(q.elem, HUGE_VAL, keep), neg = encode(q.elem, -HUGE_VAL, keep);
-  if (!std::isinf(decode(q.elem, pos))) return;
-  const std::size_t cols = t.shape[1];
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const double v = t.dtype == DType::kF32 ? double{t.f32[i]} : t.f64[i];
-    if (!std::isinf(v)) continue;
-    const std::size_t r = i / cols, c = i % cols;
-    const std::size_t at = k_axis == 1 ? r * q.k + c : c * q.k + r;
-    q.codes[at] = v > 0 ? pos : neg;
-  }
+  return cli::parse_model_flags(accum, promote_every.has_value(), promote_every.value_or(-1),
+                                output_format, rounding);
 }
 
 // quantize_operand reads a Tensor: the matrix is copied once (the GEMM costs K times more).
@@ -145,8 +94,8 @@ nb::object gemm_py(Array a, Array b, std::optional<Array> c, const std::string& 
     sb.format = fb;
     MxMatrix qa = quantize_operand(ta, 1, sa, threads, "--a");
     MxMatrix qb = quantize_operand(tb, 0, sb, threads, "--b");
-    keep_infinities(ta, 1, qa);
-    keep_infinities(tb, 0, qb);
+    cli::keep_infinities(ta, 1, qa);
+    cli::keep_infinities(tb, 0, qb);
     GemmOptions opt;
     opt.model = model;
     opt.threads = threads;

@@ -13,7 +13,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "emulator/accum_model.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
 #include "formats/mx_format.hpp"

@@ -160,3 +160,20 @@ def test_accum_model_canonical(cli):
     for p in presets() + ["exact", "fp32-seq", "fused:k=8,w=inf"]:
         m = mxlab.AccumModel(p)
         assert mxlab.AccumModel(str(m)) == m
+
+
+def test_eval_model_equals_cli(cli, tmp_path, shared):
+    model = shared / "models" / "bytellama-7m"
+    if not (model / "config.json").exists():
+        pytest.skip(f"no model at {model}")
+    text = model / "data" / "wiki_test.txt"
+    kw = dict(windows=2, window_size=128, weight_format="mxint8", act_format="mxint8")
+    cli("eval", "--model", model, "--text", text, "--windows", 2, "--window-size", 128,
+        "--weight-format", "mxint8", "--act-format", "mxint8", "--threads", 2, "--report",
+        tmp_path / "r.json")
+    want = json.loads((tmp_path / "r.json").read_text())
+    got = mxlab.eval_model(str(model), str(text), threads=2, **kw)
+    for d in (got, want):
+        d.pop("seconds")
+        d["ptq"].pop("seconds")
+    assert got == want
