@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 cli=$(realpath "${1:-build/release/tools/mxlab}")
 venv=build/python-venv
 start=$(date +%s)
-rm -rf "$venv"
+rm -rf "$venv" tools/python/build/ci
 /usr/bin/python3 -m venv --system-site-packages "$venv"
 # ml_dtypes' newest releases want numpy 2, which Debian's python3-torch 1.13 cannot load.
 export PIP_CONSTRAINT=$PWD/tools/python/constraints-debian.txt PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -16,10 +16,12 @@ if command -v ccache >/dev/null; then
 fi
 export CMAKE_BUILD_PARALLEL_LEVEL=$(nproc)
 "$venv/bin/python" -m pip install -q "./tools/python[test]" \
-  --config-settings=cmake.define.MX_WERROR=ON
+  --config-settings=cmake.define.MX_WERROR=ON --config-settings=build-dir=build/ci
 built=$(date +%s)
+set +e
 MXLAB_BIN=$cli "$venv/bin/python" -m pytest -q -p no:cacheprovider tools/python/tests 2>&1 |
   tail -n 25
 rc=${PIPESTATUS[0]}
+set -e
 echo "python: install $((built - start)) s, tests $(($(date +%s) - built)) s"
 exit "$rc"
