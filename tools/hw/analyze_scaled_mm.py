@@ -16,6 +16,8 @@ capture ran as well as here. Variants (each row names them):
   epilogue    tensor scales: R*(sa*sb), (R*sa)*sb, one rounding of R*sa*sb;
               row-wise: R*(sa_i*sb_j), (R*sa_i)*sb_j, (R*sb_j)*sa_i, one rounding
   out-rz      bf16/fp16 output truncated instead of RNE
+  reverse-order-sum / parts-summed-exactly   other reductions of the split-K parts
+  scaled-parts   the epilogue applied to each part before the sum
 """
 import argparse, gzip, json, os, re, sys
 from multiprocessing import Pool
@@ -121,6 +123,10 @@ def run_group(job):
             add("no-split " + first, sm.to_out(next(iter(epilogues(R1, sa, sb, scaling).values())), out), ref)
             Re = fsum(partials(va, xa, vb, xb, K, splits, "even", promote))
             add("even-split " + first, sm.to_out(next(iter(epilogues(Re, sa, sb, scaling).values())), out), ref)
+            e0 = lambda R_: next(iter(epilogues(R_, sa, sb, scaling).values()))  # noqa: E731
+            add("reverse-order-sum " + first, sm.to_out(e0(fsum(parts[::-1])), out), ref)
+            exact = np.sum(np.array(parts, np.float64), axis=0).astype(F32)
+            add("parts-summed-exactly " + first, sm.to_out(e0(exact), out), ref)
             if scaling != "none":  # scale each part, then sum
                 Rp = fsum([next(iter(epilogues(p, sa, sb, scaling).values())) for p in parts])
                 add("scaled-parts " + first, sm.to_out(Rp, out), ref)
