@@ -5,6 +5,7 @@ and prints one row per group: kernel, tile, splits, agreement of each variant.
 
     python3 tools/hw/analyze_scaled_mm.py --capture DIR/capture_*.npz --log DIR/lt.log.gz \
         [--group SUBSTR]... [--json out.json] [--procs N]
+    python3 tools/hw/analyze_scaled_mm.py annotate cap.h5 DIR/lt.log.gz   # attrs splits, algo
 
 Inputs are regenerated from the seed (tools/hw/scaled_mm_probe.py), so this runs where the
 capture ran as well as here. Variants (each row names them):
@@ -136,7 +137,25 @@ def run_group(job):
                        splits=splits, tile=algo.get("tile", "?"), total=total, counts=counts)
 
 
+def annotate(h5path, log):
+    """Adds to every torch._scaled_mm group of an assembled capture the cuBLASLt algo fields
+    of its calls (attribute `cublaslt_algo`, JSON) and the split-K count (`splits`)."""
+    import h5py
+    tab = lt_table(log)
+    with h5py.File(h5path, "r+") as f:
+        for name, h in f.items():
+            a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in h.attrs.items()}
+            key = (a["format_a"], a["format_b"], int(a["k"]), int(a["m_called"]), int(a["n"]),
+                   OUT_T[a["out_dtype"]], bool(a["fast"]), a["scaling"] == "row")
+            if key not in tab:
+                sys.exit(f"{name}: no cuBLASLt trace line for {key}")
+            h.attrs["cublaslt_algo"] = json.dumps(tab[key])
+            h.attrs["splits"] = int(tab[key].get("numSplitsK", 1))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "annotate":  # annotate CAP.h5 LOG
+        return annotate(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser()
     ap.add_argument("--capture", nargs="+", required=True)
     ap.add_argument("--log", required=True)

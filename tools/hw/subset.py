@@ -25,6 +25,9 @@ with h5py.File(a.src) as f, h5py.File(a.dst + ".tmp", "w") as o:
         o.attrs[k] = v
     prov = json.loads(f.attrs["provenance"])
     prov["subset"] = f"tools/hw/subset.py --tiles {a.tiles} --rows {a.rows} --rows-long {a.rows_long}"
+    if a.rows_xlong or a.group or a.kinds:  # the options added for the scaled_mm captures
+        prov["subset"] += (f" --rows-xlong {a.rows_xlong} --kinds {a.kinds or 'all'} " +
+                           " ".join(f"--group {x}" for x in a.group))
     o.attrs["provenance"] = json.dumps(prov, indent=1)
     for name, g in f.items():
         if a.group and not any(s in name for s in a.group):
