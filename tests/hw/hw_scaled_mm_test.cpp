@@ -24,7 +24,7 @@
 #include <hdf5.h>
 
 #include "emulator/accum_model.hpp"
-#include "emulator/hwcheck.hpp"
+#include "experiments/hw/hwcheck.hpp"
 #include "formats/codec.hpp"
 #include "formats/descriptor.hpp"
 
