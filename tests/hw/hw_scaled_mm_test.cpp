@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -75,9 +76,9 @@ std::vector<float> f32_ds(hid_t g, const char* name, std::size_t n) {
   return v;
 }
 
-Extra read_extra(const ProbeGroup& pg) {
+Extra read_extra(const ProbeGroup& pg, const std::string& path = kCapture) {
   Extra e;
-  const hid_t f = H5Fopen(kCapture.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   const hid_t g = H5Gopen2(f, pg.name.c_str(), H5P_DEFAULT);
   e.splits = static_cast<int>(int_attr(g, "splits"));
   e.fast = int_attr(g, "fast") != 0;
@@ -240,6 +241,52 @@ TEST_F(HwScaledMm, NearestWrongStructuresFail) {
   EXPECT_LT(nosplit, nosplit_total * 9 / 10) << "one part (the presets alone) on split-K groups";
   EXPECT_LT(even, nosplit_total) << "remainder spread over the first parts";
   EXPECT_LT(epi, epi_total) << "the other order of the scale products";
+}
+
+herr_t collect(hid_t, const char* name, const H5L_info_t*, void* out) {
+  static_cast<std::vector<std::string>*>(out)->push_back(name);
+  return 0;
+}
+
+// The full capture (not committed; results/HARDWARE.md says how to make it), when
+// MX_HW_SCALED_MM_FULL names it: one line per group with the measured structure's agreement
+// and, for split-K groups, that of one part and of the even split. Skipped otherwise.
+TEST(HwScaledMmFull, EveryGroupOfTheFullCapture) {
+  const char* path = std::getenv("MX_HW_SCALED_MM_FULL");
+  if (!path) GTEST_SKIP() << "MX_HW_SCALED_MM_FULL not set";
+  std::vector<std::string> names;
+  const hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0) << path;
+  H5Literate(f, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names);
+  H5Fclose(f);
+  std::size_t match = 0, total = 0;
+  for (const std::string& name : names) {
+    ProbeFile pf = read_probe(path, {name});
+    for (const ProbeGroup& g : pf.groups) {
+      if (g.name != name) continue;
+      const Extra e = read_extra(g, path);
+      const auto [m, n] = replay(g, e, Variant{});
+      match += m;
+      total += n;
+      std::printf("%s splits %d: %zu / %zu", name.c_str(), e.splits, m, n);
+      if (e.splits > 1) {
+        const auto [a, n1] = replay(g, e, Variant{true, false});
+        const auto [b, n2] = replay(g, e, Variant{false, true});
+        const auto [c, n3] = replay(g, e, Variant{true, true, true});
+        std::printf(" | one part %zu, even split %zu, parts reversed %zu", a, b, c);
+        (void)n1, (void)n2, (void)n3;
+      }
+      if (e.scaling != "none") {
+        const auto [c, n4] = replay(g, e, Variant{true, true, false, 1});
+        std::printf(" | other scale order %zu", c);
+        (void)n4;
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+      EXPECT_EQ(m, n) << name;
+    }
+  }
+  std::printf("full capture: %zu / %zu\n", match, total);
 }
 
 }  // namespace
