@@ -458,8 +458,9 @@ void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
     }
   });
   c.algorithms = names("algorithms", "none", [&](const std::string& v, const std::string& p) {
-    if (v != "none" && !algo::parse_algorithm(v))
-      fail(p, fmt::format("unknown algorithm '{}' (none, {})", v, algo::algorithm_names()));
+    std::string err;
+    if (v != "none" && !algo::Recipe::try_parse(v, &err))
+      fail(p, fmt::format("unknown algorithm '{}' (none, or a PTQ recipe): {}", v, err));
   });
   c.accum_models = names("accum_models", "fp32", [&](const std::string& v, const std::string& p) {
     if (v == "fp32") return;
@@ -510,13 +511,13 @@ void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
       if (c.workload_specs.at(name).calib.empty())
         fail(key_path(key_path("workloads", name), "calib"),
              fmt::format("missing: algorithm '{}' needs a calibration text", a));
-    if (a == "crossquant")
+    if (const algo::PtqStep* as = algo::Recipe::parse(a).activation_step())
       for (const auto& act : c.act_formats)
         if (act != "none" && !act.starts_with("int"))
           fail(index_path("sweep.algorithms", i),
-               fmt::format("crossquant quantizes activations itself and needs act formats "
+               fmt::format("{} quantizes activations itself and needs act formats "
                            "int<N> or none (sweep.act_formats has '{}')",
-                           act));
+                           as->name, act));
   }
   bool mixed = false;
   for (const auto& f : c.formats) mixed |= f == "mixed";
