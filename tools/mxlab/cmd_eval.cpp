@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "algorithms/ptq_step.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/model/eval.hpp"
 #include "experiments/model/model_error.hpp"
 #include "experiments/model/model_ptq.hpp"
