@@ -414,7 +414,14 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
     const double scale = std::ldexp(1.0, plan.scale0);  // exact: the plan checked the range
     lay.for_each(m, n, opt.threads, [&](std::size_t i, std::size_t j, std::size_t t) {
       const double h = hi.get()[t] * scale, l = lo.get()[t] * scale;
-      out[i * n + j] = finish3(model, h, l, cval(i * n + j));
+      if (fast_out && std::isfinite(h) && std::isfinite(l)) {
+        // round_pack into fp32 specialised (wide_acc.hpp sum_odd): round to odd at 53 bits,
+        // then the hardware's nearest-even conversion; an exact zero is +0
+        const double d = sum_odd(h, l);
+        out[i * n + j] = std::bit_cast<std::uint32_t>(static_cast<float>(d == 0 ? 0.0 : d));
+      } else {
+        out[i * n + j] = finish3(model, h, l, cval(i * n + j));
+      }
     });
     return out;
   }
@@ -449,6 +456,9 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
             const std::size_t t = i * n + j;
             if (bad[t]) {
               out[t] = generic_dot(i, j, scratch);
+            } else if (fast_out) {  // F is a finite double: round_pack into fp32 is the
+              // hardware's nearest-even conversion (an exact zero is +0)
+              out[t] = std::bit_cast<std::uint32_t>(static_cast<float>(f[t] == 0 ? 0.0 : f[t]));
             } else {
               out[t] = finish(model, f[t], model.c_entry == CEntry::kEnd ? cval(t) : 0.0);
             }

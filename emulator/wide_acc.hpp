@@ -4,7 +4,8 @@
 //   - exact_sum: the exact sum of two terms as round_pack's input (sign, wide magnitude,
 //     exponent, sticky): adding then rounding once replaces the old "TwoSum, round to odd at
 //     53 bits, round again" chain;
-//   - WideAcc: a Kulisch accumulator for many terms.
+//   - WideAcc: a Kulisch accumulator for many terms;
+//   - sum_odd: the fast paths' specialised instance (TwoSum, round to odd at 53 bits).
 #pragma once
 
 #include <bit>
@@ -48,6 +49,23 @@ ExactValue exact_sum(Term x, Term y);
 inline Packed round_exact(const ElemFormat& f, const ExactValue& v, Rounding mode,
                           OverflowRule rule, std::uint64_t rnd = 0) {
   return round_pack(f, v.neg, v.mag, v.exp, v.sticky, mode, rule, rnd);
+}
+
+// x + y rounded to odd at 53 bits, for finite x, y whose sum does not overflow: TwoSum gives
+// the exact error, and an inexact even result moves one ulp toward it. Rounded to odd, the
+// double rounds to any format of at most 51 bits as the exact sum would, so its hardware
+// nearest-even conversion to fp32 is round_pack(fp32, exact_sum(x, y), nearest-even, IEEE):
+// the GEMM fast paths' output step (tests/emulator/wide_acc_test.cpp checks the equality).
+inline double sum_odd(double x, double y) {
+  const double s = x + y;
+  const double bb = s - x;
+  const double err = (x - (s - bb)) + (y - bb);
+  if (err == 0) return s;
+  std::uint64_t bits = std::bit_cast<std::uint64_t>(s);
+  if (bits & 1) return s;
+  // one ulp toward the error: away from zero when err has s's sign, else toward zero
+  bits += ((bits >> 63) == (std::bit_cast<std::uint64_t>(err) >> 63)) ? 1 : ~std::uint64_t{0};
+  return std::bit_cast<double>(bits);
 }
 
 // Kulisch accumulator: the exact sum of sig * 2^exp terms over exponents [-768, 768).

@@ -7,7 +7,10 @@
 // magnitude and 0 < delta < 1 (the sticky bit stands for non-zero bits below mag's LSB). The
 // steps are SoftFloat's roundPackToF32 and ml_dtypes' ConvertImpl, for any ElemFormat:
 //   1. normalise: with a sticky bit, widen mag to 61 significant bits so the sticky bit lies
-//      below every rounding position (formats of up to 58 bits of precision);
+//      below every rounding position (formats of up to 58 bits of precision). The result is
+//      then the same for every 0 < delta < 1 when the caller's mag carries at least p + 2
+//      significant bits (p: the format's precision), as exact_sum and WideAcc always give;
+//      a narrower mag is read as mag + (a delta just above 0);
 //   2. the rounding position (quantum 2^q) from the exponent: floats 2^(max(lead, emin) - m)
 //      (subnormals included), intN 2^int_scale_exp, E8M0 2^lead;
 //   3. round at 2^q with the kept LSB, the half bit and the sticky bits (round_up,
