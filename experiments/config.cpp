@@ -12,8 +12,8 @@
 
 #include "algorithms/ptq.hpp"
 #include "emulator/accum_model.hpp"
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/record.hpp"
 #include "formats/catalog.hpp"
 
@@ -687,6 +687,8 @@ SweepConfig load_config_file(const std::string& path) {
   try {
     text = read_regular_file(path, std::uint64_t{1} << 26);  // no FIFO, no folder, <= 64 MiB
   } catch (const IoError& e) {
+    if (!std::filesystem::exists(path))
+      throw ConfigError(fmt::format("--config {}: cannot read the file", path));
     throw ConfigError(fmt::format("--config {}", e.what()));
   }
   const std::filesystem::path p(path);

@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/h5_util.hpp"
 #include "experiments/record.hpp"
@@ -97,7 +97,7 @@ ResultFile read_results(const std::string& path) {
   H5Aiterate2(f.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr_name, &names);
   for (const auto& n : names) {
     std::string v;
-    if (h5::read_attr_str(f.get(), n, &v)) r.attrs[escape_text(n)] = escape_text(v, 1 << 20);
+    if (h5::read_attr_str(f.get(), n, &v)) r.attrs[n] = v;  // data (multi-line texts): escaped where shown
   }
   if (H5Lexists(f.get(), "axes", H5P_DEFAULT) > 0) {
     Id g(H5Gopen2(f.get(), "axes", H5P_DEFAULT), H5Gclose);

@@ -270,7 +270,8 @@ SweepSummary run_sweep(const SweepOptions& opt) {
           std::fprintf(stderr,
                        "mxlab sweep: warning: %s was started by git revision %s; this is %s "
                        "(the points it adds come from this revision)\n",
-                       l.output.c_str(), rev->second.c_str(), opt.git_revision.c_str());
+                       l.output.c_str(), escape_text(rev->second, 80).c_str(),
+                       opt.git_revision.c_str());
         file_complete = rf.complete != 0;
         fresh = false;
       }

@@ -11,8 +11,8 @@
 
 #include <fmt/format.h>
 
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "emulator/thread_group.hpp"
 #include "experiments/model/model_error.hpp"
 #include "formats/message.hpp"

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "emulator/io_checks.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "experiments/model/model_error.hpp"
 
 namespace mx::model {

@@ -26,7 +26,7 @@
 #include <hdf5.h>
 #include <nlohmann/json.hpp>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/h5_results.hpp"
 #include "formats/message.hpp"
 #include "tests/experiments/cli_util.hpp"

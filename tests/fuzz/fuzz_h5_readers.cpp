@@ -15,10 +15,10 @@
 
 #include <hdf5.h>
 
-#include "emulator/hwcheck.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/h5_util.hpp"
+#include "experiments/hw/hwcheck.hpp"
 #include "formats/message.hpp"
 
 namespace {

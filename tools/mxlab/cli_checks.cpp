@@ -42,9 +42,10 @@ CLI::Option* add_strict(CLI::App* sub, const std::string& name, T& value, const 
 }  // namespace
 
 int resolve_threads(long long value, long long min) {
-  if (value < min || value > kMaxThreads)
-    throw std::runtime_error(
-        fmt::format("--threads must be {}..{} (got {})", min, kMaxThreads, value));
+  if (value < min)
+    throw std::runtime_error(fmt::format("--threads must be >= {} (got {})", min, value));
+  if (value > kMaxThreads)
+    throw std::runtime_error(fmt::format("--threads must be <= {} (got {})", kMaxThreads, value));
   if (value == 0) {
     const unsigned hc = std::thread::hardware_concurrency();
     return hc == 0 ? 1 : static_cast<int>(std::min<unsigned>(hc, kMaxThreads));

@@ -9,8 +9,8 @@
 
 #include "emulator/accum_model.hpp"
 #include "emulator/gemm.hpp"
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
 #include "tools/mxlab/commands.hpp"
@@ -26,84 +26,6 @@ struct GemmArgs {
   int promote_every = -1;
   int threads = 0;
 };
-
-}  // namespace
-
-MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block) {
-  MxFormat f;
-  try {
-    f = parse_mx_format(name);
-  } catch (const FormatError& e) {
-    throw std::runtime_error(fmt::format("{}: {}", flag, e.what()));
-  }
-  if (f.block_size > 0 && f.scale != ScaleFormat::kE8m0)
-    throw std::runtime_error(fmt::format(
-        "{} {}: gemm supports E8M0-scaled MX formats and element formats only", flag, name));
-  if (f.elem.bits > 16 || f.elem.is_scale())
-    throw std::runtime_error(
-        fmt::format("{} {}: element formats of up to 16 bits only", flag, name));
-  if (f.block_size > 0) f.block_size = block;
-  return f;
-}
-
-AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
-                             const std::string& output_format, const std::string& rounding) {
-  GemmArgs g;
-  g.accum = accum;
-  g.output_format = output_format;
-  g.rounding = rounding;
-  g.promote_every = promote_every;
-  AccumModel model = parse_accum_model(g.accum);  // AccumModelError names --accum
-  if (promote_given) {
-    if (g.promote_every < 0)
-      throw std::runtime_error(
-          fmt::format("--promote-every must be >= 0 (got {})", g.promote_every));
-    if (model.kind != AccumKind::kFused)
-      throw std::runtime_error("--promote-every applies to fused models only");
-    model.promote_every = g.promote_every;
-  }
-  try {
-    model.out = parse_elem_format(g.output_format);
-  } catch (const FormatError& e) {
-    throw std::runtime_error(fmt::format("--output-format: {}", e.what()));
-  }
-  if (model.out.bits > 32 || model.out.is_scale())
-    throw std::runtime_error(
-        fmt::format("--output-format {}: not an output format", g.output_format));
-  const auto rnd = parse_rounding(g.rounding);
-  if (!rnd || *rnd == Rounding::kStochastic)
-    throw std::runtime_error(
-        fmt::format("--rounding: unknown or unsupported rounding mode '{}'", g.rounding));
-  model.out_round.mode = *rnd;
-  try {
-    validate(model);
-  } catch (const AccumModelError& e) {
-    throw std::runtime_error(
-        fmt::format("{} (with --promote-every {})", e.what(), g.promote_every));
-  }
-  return model;
-}
-
-namespace {
-
-// A representable value passes through unchanged: for an element format with infinities
-// (e5m2, fp16, ...), an input of +-Inf stays +-Inf instead of saturating (the overflow policy
-// is for finite values beyond the range). MX blocks are not touched: there, an Inf in a block
-// gives the NaN scale (OCP MX v1.0 §6.3 as DESIGN.md states).
-void keep_infinities(const Tensor& t, int k_axis, MxMatrix& q) {
-  if (q.block > 0) return;
-  const RoundSpec keep{Rounding::kNearestEven, Overflow::kToNanOrInf, 0};
-  const std::uint32_t pos = encode(q.elem, HUGE_VAL, keep), neg = encode(q.elem, -HUGE_VAL, keep);
-  if (!std::isinf(decode(q.elem, pos))) return;  // no infinities in this format
-  const std::size_t cols = t.shape[1];
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const double v = t.dtype == DType::kF32 ? double{t.f32[i]} : t.f64[i];
-    if (!std::isinf(v)) continue;
-    const std::size_t r = i / cols, c = i % cols;  // (row, col) of the input matrix
-    const std::size_t at = k_axis == 1 ? r * q.k + c : c * q.k + r;
-    q.codes[at] = v > 0 ? pos : neg;
-  }
-}
 
 Tensor read_matrix(const std::string& flag, const std::string& spec) {
   Tensor t = read_tensor(spec);

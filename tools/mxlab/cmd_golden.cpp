@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "emulator/golden.hpp"
-#include "emulator/io_checks.hpp"
+#include "emulator/io/golden.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {

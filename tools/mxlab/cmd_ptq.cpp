@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "algorithms/ptq.hpp"
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {

@@ -6,10 +6,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "emulator/io_checks.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "emulator/pack.hpp"
 #include "emulator/quantize.hpp"
-#include "emulator/tensor.hpp"
 #include "formats/catalog.hpp"
 #include "formats/compat_microxcaling.hpp"
 #include "tools/mxlab/commands.hpp"

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "emulator/io_checks.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "experiments/config.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/runner.hpp"

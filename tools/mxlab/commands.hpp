@@ -10,6 +10,7 @@
 #include "emulator/accum_model.hpp"
 #include "emulator/thread_group.hpp"
 #include "formats/mx_format.hpp"
+#include "tools/mxlab/gemm_inputs.hpp"  // parse_operand_format, parse_model_flags
 
 namespace mx::cli {
 
@@ -36,11 +37,6 @@ void register_golden(CLI::App&, std::vector<Command>&);
 void register_hwcheck(CLI::App&, std::vector<Command>&);
 void register_hwfit(CLI::App&, std::vector<Command>&);
 
-// Shared by gemm and golden: an operand format (E8M0-scaled MX or element format, <= 16
-// bits) and the accumulator model with its output format and rounding. Throw naming the flag.
-MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block);
-AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
-                             const std::string& output_format, const std::string& rounding);
 void register_ptq(CLI::App&, std::vector<Command>&);
 void register_eval(CLI::App&, std::vector<Command>&);
 

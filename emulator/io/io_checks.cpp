@@ -1,4 +1,4 @@
-#include "emulator/io_checks.hpp"
+#include "emulator/io/io_checks.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/message.hpp"
 
 namespace mx {

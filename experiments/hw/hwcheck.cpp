@@ -1,5 +1,5 @@
 // Hardware probe captures: reading (HDF5 C API) and comparing with an AccumModel.
-#include "emulator/hwcheck.hpp"
+#include "experiments/hw/hwcheck.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -8,8 +8,8 @@
 #include <hdf5.h>
 
 #include "emulator/gemm.hpp"
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/catalog.hpp"
 #include "formats/message.hpp"
 

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/message.hpp"
 
 namespace mx {

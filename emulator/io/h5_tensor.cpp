@@ -8,8 +8,8 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
-#include "emulator/io_checks.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/message.hpp"
 
 namespace mx {
