@@ -97,7 +97,8 @@ ResultFile read_results(const std::string& path) {
   H5Aiterate2(f.get(), H5_INDEX_NAME, H5_ITER_INC, &idx, collect_attr_name, &names);
   for (const auto& n : names) {
     std::string v;
-    if (h5::read_attr_str(f.get(), n, &v)) r.attrs[n] = v;  // data (multi-line texts): escaped where shown
+    // Kept as stored (multi-line texts compared on --resume); escaped where shown.
+    if (h5::read_attr_str(f.get(), n, &v)) r.attrs[n] = v;
   }
   if (H5Lexists(f.get(), "axes", H5P_DEFAULT) > 0) {
     Id g(H5Gopen2(f.get(), "axes", H5P_DEFAULT), H5Gclose);
