@@ -18,7 +18,11 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 cmake -S . -B "$build" -DMX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMX_WERROR=ON \
       -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ "${launcher[@]}" >/dev/null
-cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}" >/dev/null
+if ! cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}" >"$build/build.log" 2>&1; then
+  grep -B2 -A12 'error' "$build/build.log" | head -60
+  echo "fuzz: build FAILED ($build/build.log)"
+  exit 1
+fi
 built=$(date +%s)
 echo "fuzz: built ${#targets[@]} targets in $((built - start)) s"
 
