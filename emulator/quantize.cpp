@@ -176,6 +176,7 @@ void quantize_tensor(const QuantizeOptions& opt, const Tensor& in, Tensor* dequa
     else
       dequantized->f64.resize(n);
   }
+  if (n == 0) return;  // an empty tensor (a zero dimension): empty outputs, no blocks
   std::uint32_t* cp = codes ? codes->data() : nullptr;
   std::uint32_t* sp = scales ? scales->data() : nullptr;
   if (in.dtype == DType::kF32) {

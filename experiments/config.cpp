@@ -12,6 +12,7 @@
 
 #include "algorithms/ptq.hpp"
 #include "emulator/accum_model.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "experiments/record.hpp"
 #include "formats/catalog.hpp"
@@ -699,17 +700,20 @@ SweepConfig parse_config(std::string_view text, const std::string& origin,
 }
 
 SweepConfig load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path))
-    throw ConfigError(fmt::format("--config {}: cannot read the file", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  std::string text;
+  try {
+    text = read_regular_file(path, std::uint64_t{1} << 26);  // no FIFO, no folder, <= 64 MiB
+  } catch (const IoError& e) {
+    if (!std::filesystem::exists(path))
+      throw ConfigError(fmt::format("--config {}: cannot read the file", path));
+    throw ConfigError(fmt::format("--config {}", e.what()));
+  }
   const std::filesystem::path p(path);
   std::string stem = p.stem().string();
   if (stem.empty() ||
       !std::all_of(stem.begin(), stem.end(), [](char ch) { return is_name_char(ch) || ch == '.'; }))
     stem = "sweep";
-  return parse_config(ss.str(), path, p.parent_path().string(), stem);
+  return parse_config(text, path, p.parent_path().string(), stem);
 }
 
 SweepConfig default_config() {

@@ -19,7 +19,7 @@ std::shared_ptr<const ModelData> load_model_data(const WorkloadSpec& spec) {
   const ModelWorkload& w = spec.model();
   try {
     auto m = model::LlamaModel::load(w.path);
-    auto text = model::read_text(w.text);
+    auto text = model::read_text(w.text, at + ".text");
     if (w.window_size > m.config().max_position_embeddings)
       throw model::ModelError(fmt::format("window_size {} exceeds the model's context {}",
                                           w.window_size, m.config().max_position_embeddings));

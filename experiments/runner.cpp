@@ -18,12 +18,15 @@
 #include <fmt/format.h>
 
 #include "emulator/quantize.hpp"
+#include "emulator/thread_group.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/model_point.hpp"
 #include "experiments/mpi_world.hpp"
+#include "experiments/output_lock.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/stats.hpp"
 #include "experiments/workloads.hpp"
+#include "formats/message.hpp"
 
 namespace mx::experiments {
 namespace {
@@ -98,34 +101,40 @@ class Pool {
        const DataCache& cache, int threads, Outbox& box)
       : mine_(mine) {
     const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(threads), mine.size());
-    for (std::size_t t = 0; t < n; ++t)
-      threads_.emplace_back([&, this] {
-        Tensor q;
-        std::vector<std::uint32_t> codes;
-        try {
-          for (;;) {
-            const std::size_t k = next_++;
-            if (k >= mine_.size()) break;
-            const Point& p = points[mine_[k]];
-            const WorkloadSpec& w = c.workload_specs.at(p.workload);
-            PointRecord r = w.is_model()
-                                ? run_model_point(p, w, *cache.models.at(w.name))
-                                : run_point(p, w, *cache.tensors.at(data_key(w, p.seed)), q, codes);
+    try {
+      for (std::size_t t = 0; t < n; ++t)
+        threads_.spawn([&, this] {
+          Tensor q;
+          std::vector<std::uint32_t> codes;
+          try {
+            for (;;) {
+              const std::size_t k = next_++;
+              if (k >= mine_.size()) break;
+              const Point& p = points[mine_[k]];
+              const WorkloadSpec& w = c.workload_specs.at(p.workload);
+              PointRecord r =
+                  w.is_model()
+                      ? run_model_point(p, w, *cache.models.at(w.name))
+                      : run_point(p, w, *cache.tensors.at(data_key(w, p.seed)), q, codes);
+              std::lock_guard lk(box.m);
+              box.ready.push_back(r);
+              box.cv.notify_one();
+            }
+          } catch (...) {
             std::lock_guard lk(box.m);
-            box.ready.push_back(r);
+            if (!box.error) box.error = std::current_exception();
+            next_ = mine_.size();
             box.cv.notify_one();
           }
-        } catch (...) {
-          std::lock_guard lk(box.m);
-          if (!box.error) box.error = std::current_exception();
-          next_ = mine_.size();
-          box.cv.notify_one();
-        }
-      });
+        });
+    } catch (...) {
+      next_ = mine_.size();  // the started workers stop; threads_ joins them
+      throw;
+    }
   }
   ~Pool() {
     next_ = mine_.size();
-    for (auto& t : threads_) t.join();
+    threads_.join();
   }
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -133,7 +142,7 @@ class Pool {
  private:
   const std::vector<std::size_t>& mine_;
   std::atomic<std::size_t> next_{0};
-  std::vector<std::thread> threads_;
+  ThreadGroup threads_;
 };
 
 // Waits (briefly) for finished records; rethrows a worker's exception.
@@ -217,9 +226,11 @@ SweepSummary run_sweep(const SweepOptions& opt) {
   DataCache cache;
   bool file_complete = false;
   std::string canonical;
+  OutputLock lock;  // held until the run ends: one writer per result file
   if (root) {
     try {
       l = load(opt);
+      lock = OutputLock(l.output);
       if (opt.output.empty()) {  // the default output folder is created on demand
         std::error_code ec;
         fs::create_directories("results", ec);
@@ -252,13 +263,15 @@ SweepSummary run_sweep(const SweepOptions& opt) {
               "--resume: {} was written by a different sweep config; run without --resume to "
               "replace it, or choose another --output",
               l.output));
-        for (const auto& r : rf.records) done.insert(get_fixed(r.row.point_id));
+        for (const auto& r : rf.records) done.insert(get_fixed(r.row.point_id));  // unique:
+        // read_results refuses a file holding a point twice
         const auto rev = rf.attrs.find("git_revision");
         if (rev != rf.attrs.end() && rev->second != opt.git_revision && done.size() < points.size())
           std::fprintf(stderr,
                        "mxlab sweep: warning: %s was started by git revision %s; this is %s "
                        "(the points it adds come from this revision)\n",
-                       l.output.c_str(), rev->second.c_str(), opt.git_revision.c_str());
+                       l.output.c_str(), escape_text(rev->second, 80).c_str(),
+                       opt.git_revision.c_str());
         file_complete = rf.complete != 0;
         fresh = false;
       }
@@ -296,7 +309,8 @@ SweepSummary run_sweep(const SweepOptions& opt) {
       l.config = std::move(mine.config);
       points = expand(l.config);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "mxlab: error: rank %d: %s\n", world.rank(), e.what());
+      std::fprintf(stderr, "mxlab: error: rank %d: %s\n", world.rank(),
+                   sanitize_message(e.what()).c_str());
       world.abort(1);
     }
   }
@@ -360,7 +374,8 @@ SweepSummary run_sweep(const SweepOptions& opt) {
     }
   } catch (const std::exception& e) {
     if (world.size() > 1) {
-      std::fprintf(stderr, "mxlab: error: rank %d: %s\n", world.rank(), e.what());
+      std::fprintf(stderr, "mxlab: error: rank %d: %s\n", world.rank(),
+                   sanitize_message(e.what()).c_str());
       world.abort(1);
     }
     throw;

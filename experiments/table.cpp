@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -63,7 +64,11 @@ std::vector<std::string> ordered_values(const ResultFile& r, const FieldDef& f,
     if (std::find(out.begin(), out.end(), v) == out.end()) rest.push_back(v);
   if (is_number_field(f))
     std::sort(rest.begin(), rest.end(), [](const std::string& a, const std::string& b) {
-      return std::stod(a) < std::stod(b);
+      // strtod, not stod: values from a file may be subnormal ("5e-324": stod throws) or
+      // NaN (ordered last, so that the order stays a strict weak order).
+      const double x = std::strtod(a.c_str(), nullptr), y = std::strtod(b.c_str(), nullptr);
+      if (std::isnan(x) || std::isnan(y)) return !std::isnan(x) && std::isnan(y);
+      return x < y;
     });
   out.insert(out.end(), rest.begin(), rest.end());
   return out;

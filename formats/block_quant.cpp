@@ -36,9 +36,12 @@ void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std
     if (y) run_grid_values<R>(g, seed, x, n, y, index0);
     return;
   }
-  // Codes: the values first (vector kernel where it applies), then the codes from them.
+  // Codes: the values first (vector kernel where it applies), then the codes from them. The
+  // values go to scratch when they are not wanted or when they would overwrite the input
+  // (y == x, in-place fake quantization): the fix-up below reads the input.
   thread_local std::vector<float> scratch;
-  if (!y) {
+  float* const out = y;
+  if (!y || y == x) {
     scratch.resize(n);
     y = scratch.data();
   }
@@ -58,6 +61,7 @@ void run_grid(const F32Grid& g, const ElemFormat& elem, int s, Overflow ovf, std
       }
     }
   }
+  if (out && out != y) std::copy(y, y + n, out);
 }
 
 void quantize_on_grid(const F32Grid& g, const ElemFormat& elem, int s, const RoundSpec& rs,

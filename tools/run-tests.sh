@@ -33,4 +33,6 @@ cmake --build build/asan -j"$jobs"
 heavy='HwFitCapture\.|ModelPtq\.MixedPrecisionMeetsTheBudget|ModelSweep\.PointEqualsMxlabEval|Bytellama\.QuantizedSanity'
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   ctest --test-dir build/asan -j"$jobs" --output-on-failure -L quick -E "$heavy" --timeout 900
+# libFuzzer targets for every parser of untrusted input, FUZZ_SECONDS (default 30) each.
+bash tools/fuzz.sh
 echo "run-tests: all passed"

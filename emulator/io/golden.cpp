@@ -1,7 +1,9 @@
 #include "emulator/io/golden.hpp"
 
 #include <bit>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <random>
@@ -12,9 +14,11 @@
 #include <hdf5.h>
 
 #include "emulator/dot.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "emulator/pack.hpp"
 #include "formats/codec.hpp"
+#include "formats/message.hpp"
 #include "formats/rounding.hpp"
 
 namespace mx {
@@ -135,6 +139,11 @@ std::vector<std::uint8_t> packed_rows(const std::vector<GoldenCase>& cases, bool
 std::vector<GoldenCase> make_golden(const GoldenSpec& spec) {
   if (spec.k == 0) throw std::invalid_argument("--k must be >= 1");
   if (spec.cases == 0) throw std::invalid_argument("--cases must be >= 1");
+  // Every case holds its operands as floats and codes (and the writers copy them once more):
+  // about 64 bytes per element; refuse before allocating what cannot fit.
+  check_allocation(checked_bytes({spec.cases, spec.k}, 64,
+                                 fmt::format("--cases {} x --k {}", spec.cases, spec.k)),
+                   fmt::format("--cases {} x --k {}", spec.cases, spec.k));
   std::vector<GoldenCase> out(spec.cases);
   const OpTable ta(spec.a.format.elem, spec.model.conv);
   const OpTable tb(spec.b.format.elem, spec.model.conv);
@@ -163,13 +172,26 @@ std::vector<GoldenCase> make_golden(const GoldenSpec& spec) {
 
 void write_golden_h5(const std::string& path, const GoldenSpec& spec,
                      const std::vector<GoldenCase>& cases, const std::string& provenance) {
+  StagedOutputs out;
+  write_golden_h5_to(out.stage_path(path), path, spec, cases, provenance);
+  out.commit();
+}
+
+void write_golden_h5_to(const std::string& tmp, const std::string& path, const GoldenSpec& spec,
+                        const std::vector<GoldenCase>& cases, const std::string& provenance) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  const std::string tmp = temp_path_for(path);
+  io_detail::remove_dead_temps(path);
   const std::size_t n = cases.size(), k = spec.k;
   bool ok = true;
+  std::error_code ec;
   {
     H5 f{H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
-    if (f.id < 0) throw IoError(fmt::format("{}: cannot create the golden file", path));
+    if (f.id < 0) {
+      const int e = errno;
+      std::filesystem::remove(tmp, ec);
+      throw IoError(
+          fmt::format("{}: cannot create the golden file ({})", path, std::strerror(e ? e : EIO)));
+    }
     attr_str(f.id, "format_a", spec.a.format.name);
     attr_str(f.id, "format_b", spec.b.format.name);
     attr_str(f.id, "accum", to_string(spec.model));
@@ -214,21 +236,26 @@ void write_golden_h5(const std::string& path, const GoldenSpec& spec,
          dataset(f.id, "expected_value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {n}, expected_value);
     attr_str(f.id, "case_kinds", kinds);
     ok = ok && H5Fflush(f.id, H5F_SCOPE_GLOBAL) >= 0;
+    // The close writes the last metadata: its failure (a full disk) is a failed write too.
+    ok = H5Fclose(f.id) >= 0 && ok;
+    f.id = H5I_INVALID_HID;
   }
-  std::error_code ec;
   if (!ok) {
+    const int e = errno;
     std::filesystem::remove(tmp, ec);
-    throw IoError(fmt::format("{}: write failed", path));
+    throw IoError(fmt::format("{}: write failed ({})", path, std::strerror(e ? e : EIO)));
   }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw IoError(fmt::format("{}: cannot replace file ({})", path, ec.message()));
-  }
+  io_detail::fsync_path(tmp, false);
 }
 
 void write_golden_hex(const std::string& path, const GoldenSpec& spec,
                       const std::vector<GoldenCase>& cases, const std::string& provenance) {
+  const std::string text = golden_hex_text(spec, cases, provenance);
+  write_file_atomic(path, text.data(), text.size());
+}
+
+std::string golden_hex_text(const GoldenSpec& spec, const std::vector<GoldenCase>& cases,
+                            const std::string& provenance) {
   // One case per line: one hex word whose bit fields, from the least significant bit, are
   // a's codes (element 0 lowest), a's scale bytes, b's codes, b's scale bytes, C (fp32 bits),
   // and the expected output code. Written most significant digit first.
@@ -274,8 +301,7 @@ void write_golden_hex(const std::string& path, const GoldenSpec& spec,
     }
     os << line << "\n";
   }
-  const std::string text = os.str();
-  write_file_atomic(path, text.data(), text.size());
+  return os.str();
 }
 
 }  // namespace mx

@@ -39,5 +39,12 @@ void write_golden_h5(const std::string& path, const GoldenSpec& spec,
                      const std::vector<GoldenCase>& cases, const std::string& provenance);
 void write_golden_hex(const std::string& path, const GoldenSpec& spec,
                       const std::vector<GoldenCase>& cases, const std::string& provenance);
+// The same, for writers of several outputs (emulator/io_checks.hpp StagedOutputs): the HDF5
+// file is written to `tmp` (fsync'ed; removed on failure) for `path`, and the hex text is
+// returned instead of written.
+void write_golden_h5_to(const std::string& tmp, const std::string& path, const GoldenSpec& spec,
+                        const std::vector<GoldenCase>& cases, const std::string& provenance);
+std::string golden_hex_text(const GoldenSpec& spec, const std::vector<GoldenCase>& cases,
+                            const std::string& provenance);
 
 }  // namespace mx

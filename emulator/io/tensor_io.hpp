@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "emulator/tensor.hpp"
 
@@ -24,12 +26,24 @@ Tensor read_tensor(const std::string& spec);
 // are kept) which then replaces it.
 void write_tensor(const std::string& spec, const Tensor& t);
 
+// A parsed .npy preamble and header: `data` holds at least the preamble and header bytes of a
+// file of `file_size` bytes. Checks the shape against the file size (no overflow). Throws
+// IoError naming `path`; quoted header text is escaped (formats/message.hpp).
+struct NpyHeader {
+  DType dtype = DType::kF32;
+  std::vector<std::size_t> shape;
+  std::size_t data_offset = 0, count = 0;
+};
+NpyHeader parse_npy_header(const unsigned char* data, std::size_t avail, std::uint64_t file_size,
+                           const std::string& path);
+
 // .npy specifics (NumPy format versions 1.0-3.0, little-endian float32/float64, C order).
 Tensor read_npy(const std::string& path);
-void write_npy(const std::string& path, const Tensor& t);  // atomic
+void write_npy(const std::string& path, const Tensor& t);  // atomic; version 2.0 if needed
 bool is_hdf5_spec(const std::string& spec, std::string* file, std::string* dataset);
 
-// Writes bytes to `path` atomically (temporary file + rename). Throws IoError.
+// Writes bytes to `path` atomically (temporary file, fsync, rename, fsync of the folder).
+// Throws IoError.
 void write_file_atomic(const std::string& path, const void* data, std::size_t size);
 // Returns a temporary path next to `path`; the caller renames or removes it.
 std::string temp_path_for(const std::string& path);

@@ -8,7 +8,10 @@
 #include <hdf5.h>
 
 #include "emulator/gemm.hpp"
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/catalog.hpp"
+#include "formats/message.hpp"
 
 namespace mx {
 
@@ -77,8 +80,18 @@ std::vector<T> read_ds(hid_t grp, const char* name, hid_t mtype, H5T_class_t wan
                                    H5Sget_simple_extent_ndims(space.id)));
   dims->assign(static_cast<std::size_t>(rank), 0);
   H5Sget_simple_extent_dims(space.id, dims->data(), nullptr);
-  std::size_t n = 1;
-  for (hsize_t x : *dims) n *= static_cast<std::size_t>(x);
+  // The size without overflow and against the file, before anything is allocated.
+  const std::string what = fmt::format("{}/{}", where, name);
+  const std::uint64_t bytes =
+      checked_bytes(std::vector<std::uint64_t>(dims->begin(), dims->end()), sizeof(T), what);
+  hsize_t file_size = 0;
+  {
+    H5 fid(H5Iget_file_id(grp), H5Fclose);
+    if (fid) H5Fget_filesize(fid.id, &file_size);
+  }
+  H5 dcpl(H5Dget_create_plist(d.id), H5Pclose);
+  check_backed_size(bytes, file_size, dcpl && H5Pget_nfilters(dcpl.id) > 0, what);
+  const std::size_t n = static_cast<std::size_t>(bytes / sizeof(T));
   std::vector<T> v(n);
   if (n > 0 && H5Dread(d.id, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     throw HwCheckError(fmt::format("{}/{}: cannot read", where, name));
@@ -99,16 +112,19 @@ std::vector<std::string> split_lines(const std::string& s) {
 }
 
 ProbeGroup read_group(hid_t f, const std::string& name, const std::string& path) {
-  const std::string where = fmt::format("{}:/{}", path, name);
+  // Names and string attributes come from the file: escaped once here, so that every message
+  // and table that shows them holds printable UTF-8 only.
+  const std::string where = fmt::format("{}:/{}", escape_text(path), escape_text(name));
   H5 g(H5Gopen2(f, name.c_str(), H5P_DEFAULT), H5Gclose);
   if (!g) throw HwCheckError(fmt::format("{}: not a group", where));
   ProbeGroup pg;
-  pg.name = name;
-  pg.op = str_attr(g.id, "op", where, false);
-  pg.note = str_attr(g.id, "note", where, false);
-  pg.format_a = str_attr(g.id, "format_a", where, true);
-  pg.format_b = str_attr(g.id, "format_b", where, true);
+  pg.name = escape_text(name, 1000);
+  pg.op = escape_text(str_attr(g.id, "op", where, false), 1000);
+  pg.note = escape_text(str_attr(g.id, "note", where, false), 1000);
+  pg.format_a = escape_text(str_attr(g.id, "format_a", where, true));
+  pg.format_b = escape_text(str_attr(g.id, "format_b", where, true));
   pg.kinds = split_lines(str_attr(g.id, "kinds", where, true));
+  for (auto& k : pg.kinds) k = escape_text(k);
   std::vector<hsize_t> da, db, dc, dd, dk;
   pg.a = read_ds<std::uint32_t>(g.id, "a", H5T_NATIVE_UINT32, H5T_INTEGER, 3, &da, where);
   pg.b = read_ds<std::uint32_t>(g.id, "b", H5T_NATIVE_UINT32, H5T_INTEGER, 3, &db, where);
@@ -156,7 +172,12 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
 ProbeFile read_probe(const std::string& path, const std::vector<std::string>& filters) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   if (!std::filesystem::exists(path))
-    throw HwCheckError(fmt::format("--data {}: no such file", path));
+    throw HwCheckError(fmt::format("--data {}: no such file", escape_text(path)));
+  try {
+    require_regular_file(path);  // no FIFO, no folder
+  } catch (const IoError& e) {
+    throw HwCheckError(fmt::format("--data {}", e.what()));
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0)
     throw HwCheckError(fmt::format("--data {}: not an HDF5 file", path));
   H5 f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
@@ -168,7 +189,7 @@ ProbeFile read_probe(const std::string& path, const std::vector<std::string>& fi
     throw HwCheckError(
         fmt::format("--data {}: root attribute 'layout' is '{}', expected '{}' "
                     "(a tools/hw/probe.py capture)",
-                    path, pf.layout, kHwProbeLayout));
+                    escape_text(path), escape_text(pf.layout), kHwProbeLayout));
   pf.provenance = str_attr(f.id, "provenance", "--data " + path, false);
   std::vector<std::string> names;
   H5Literate(f.id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names);

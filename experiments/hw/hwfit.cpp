@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "emulator/dot.hpp"
+#include "emulator/thread_group.hpp"
 #include "formats/catalog.hpp"
 
 namespace mx {
@@ -108,10 +109,11 @@ class Evaluator {
       total += tt;
     };
     const int n = std::min<int>(threads_, static_cast<int>(std::max<std::size_t>(1, tiles.size())));
-    std::vector<std::thread> pool;
-    for (int i = 1; i < n; ++i) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
+    {
+      ThreadGroup pool;  // joined also when a thread cannot start
+      for (int i = 1; i < n; ++i) pool.spawn(work);
+      work();
+    }
     return {match.load(), total.load()};
   }
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "emulator/thread_group.hpp"
 #include "experiments/model/model_error.hpp"
 
 namespace mx::model {
@@ -34,11 +35,17 @@ void for_windows(std::size_t n, int threads, Fn fn) {
       }
     }
   };
-  std::vector<std::thread> pool;
   const int t = static_cast<int>(std::min<std::size_t>(std::size_t(std::max(threads, 1)), n));
-  for (int k = 1; k < t; ++k) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  {
+    ThreadGroup pool;  // joined also when a thread cannot start
+    try {
+      for (int k = 1; k < t; ++k) pool.spawn(worker);
+    } catch (...) {
+      next = n;  // the started workers stop
+      throw;
+    }
+    worker();
+  }
   if (err) std::rethrow_exception(err);
 }
 

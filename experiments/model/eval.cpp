@@ -11,18 +11,23 @@
 
 #include <fmt/format.h>
 
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
+#include "emulator/thread_group.hpp"
 #include "experiments/model/model_error.hpp"
+#include "formats/message.hpp"
 
 namespace mx::model {
 
-std::vector<unsigned char> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(fmt::format("--text {}: cannot open", path));
-  std::vector<unsigned char> v((std::istreambuf_iterator<char>(in)),
-                               std::istreambuf_iterator<char>());
-  if (in.bad()) throw ModelError(fmt::format("--text {}: read error", path));
-  if (v.empty()) throw ModelError(fmt::format("--text {}: the file is empty", path));
-  return v;
+std::vector<unsigned char> read_text(const std::string& path, const std::string& flag) {
+  std::string s;
+  try {
+    s = read_regular_file(path, allocation_limit());
+  } catch (const IoError& e) {
+    throw ModelError(fmt::format("{} {}", flag, e.what()));
+  }
+  if (s.empty()) throw ModelError(fmt::format("{} {}: the file is empty", flag, escape_text(path)));
+  return std::vector<unsigned char>(s.begin(), s.end());
 }
 
 std::size_t windows_that_fit(std::size_t text_bytes, std::size_t window_size) {
@@ -103,10 +108,16 @@ EvalResult evaluate(const LlamaModel& model, const std::vector<unsigned char>& t
     }
   };
   const int threads = static_cast<int>(std::min<std::size_t>(std::size_t(opt.threads), n));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  {
+    ThreadGroup pool;  // joined also when a thread cannot start
+    try {
+      for (int t = 1; t < threads; ++t) pool.spawn(worker);
+    } catch (...) {
+      next.store(n);  // the started workers stop
+      throw;
+    }
+    worker();
+  }
   if (error) std::rethrow_exception(error);
 
   EvalResult r;

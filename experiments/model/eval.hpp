@@ -33,8 +33,9 @@ struct EvalResult {
   std::vector<LayerReport> per_layer;  // empty when the model is not quantized
 };
 
-// Reads a text file as bytes; throws ModelError naming it when missing or empty.
-std::vector<unsigned char> read_text(const std::string& path);
+// Reads a text file as bytes; throws ModelError naming the flag and the file when it is
+// missing, empty, not a regular file (a folder, a FIFO, /dev/zero) or larger than memory.
+std::vector<unsigned char> read_text(const std::string& path, const std::string& flag = "--text");
 
 // How many full windows of `window_size` (W + 1 bytes each) the text holds.
 std::size_t windows_that_fit(std::size_t text_bytes, std::size_t window_size);

@@ -1,13 +1,14 @@
 #include "experiments/model/llama_config.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "emulator/io/io_checks.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/model/model_error.hpp"
+#include "formats/message.hpp"
 
 namespace mx::model {
 
@@ -21,16 +22,18 @@ int get_int(const nlohmann::json& j, const char* key, const std::string& what, b
   }
   if (!j[key].is_number_integer() || j[key].get<long long>() < 1 ||
       j[key].get<long long>() > (1LL << 30))
-    throw ModelError(
-        fmt::format("{}: {} must be a positive integer (got {})", what, key, j[key].dump()));
+    throw ModelError(fmt::format(
+        "{}: {} must be a positive integer (got {})", what, key,
+        escape_text(j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))));
   return static_cast<int>(j[key].get<long long>());
 }
 
 double get_num(const nlohmann::json& j, const char* key, const std::string& what, double fallback) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (!j[key].is_number() || !(j[key].get<double>() > 0))
-    throw ModelError(
-        fmt::format("{}: {} must be a positive number (got {})", what, key, j[key].dump()));
+    throw ModelError(fmt::format(
+        "{}: {} must be a positive number (got {})", what, key,
+        escape_text(j[key].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))));
   return j[key].get<double>();
 }
 
@@ -41,7 +44,7 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
   try {
     j = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::exception& e) {
-    throw ModelError(fmt::format("{}: not valid JSON ({})", what, e.what()));
+    throw ModelError(fmt::format("{}: not valid JSON ({})", what, escape_text(e.what())));
   }
   if (!j.is_object()) throw ModelError(fmt::format("{}: not a JSON object", what));
   bool llama = j.contains("model_type") && j["model_type"] == "llama";
@@ -51,8 +54,11 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
     throw ModelError(fmt::format(
         "{}: unsupported architecture (architectures {}, model_type {}): only LlamaForCausalLM "
         "/ model_type llama",
-        what, j.value("architectures", nlohmann::json()).dump(),
-        j.value("model_type", nlohmann::json()).dump()));
+        what,
+        escape_text(j.value("architectures", nlohmann::json())
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)),
+        escape_text(j.value("model_type", nlohmann::json())
+                        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))));
   LlamaConfig c;
   c.vocab_size = get_int(j, "vocab_size", what, true, 0);
   c.hidden_size = get_int(j, "hidden_size", what, true, 0);
@@ -85,23 +91,27 @@ LlamaConfig parse_llama_config(const std::string& json_text, const std::string& 
                     c.num_attention_heads, c.num_key_value_heads));
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
     throw ModelError(fmt::format("{}: rope_scaling {} is not supported (plain RoPE only)", what,
-                                 j["rope_scaling"].dump()));
+                                 escape_text(j["rope_scaling"].dump(
+                                     -1, ' ', false, nlohmann::json::error_handler_t::replace))));
   for (const char* key : {"attention_bias", "mlp_bias"})
     if (j.contains(key) && j[key] == true)
       throw ModelError(fmt::format("{}: {} = true is not supported", what, key));
   if (j.contains("hidden_act") && j["hidden_act"] != "silu")
     throw ModelError(fmt::format("{}: hidden_act {} is not supported (silu only)", what,
-                                 j["hidden_act"].dump()));
+                                 escape_text(j["hidden_act"].dump(
+                                     -1, ' ', false, nlohmann::json::error_handler_t::replace))));
   return c;
 }
 
 LlamaConfig read_llama_config(const std::string& dir) {
   const auto path = (std::filesystem::path(dir) / "config.json").string();
-  std::ifstream in(path);
-  if (!in) throw ModelError(fmt::format("{}: cannot open", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_llama_config(ss.str(), path);
+  std::string text;
+  try {
+    text = read_regular_file(path, std::uint64_t{1} << 24);  // no FIFO, no folder, <= 16 MiB
+  } catch (const IoError& e) {
+    throw ModelError(e.what());
+  }
+  return parse_llama_config(text, path);
 }
 
 }  // namespace mx::model

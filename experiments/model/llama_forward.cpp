@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "emulator/io/io_checks.hpp"
 #include "experiments/model/model_error.hpp"
 
 namespace mx::model {
@@ -34,6 +35,10 @@ LlamaModel::LlamaModel(LlamaWeights w)
   linears_.emplace_back(make_layer_id(-1, LinearKind::kLmHead), std::move(w.lm_head));
   // RoPE tables (rotate halves): angle(pos, i) = pos * theta^(-2i / head_dim).
   const int half = c.head_dim / 2;
+  check_allocation(checked_bytes({std::uint64_t(c.max_position_embeddings), std::uint64_t(half)}, 8,
+                                 "config.json: max_position_embeddings"),
+                   fmt::format("config.json: max_position_embeddings {} (the RoPE tables)",
+                               c.max_position_embeddings));
   rope_cos_.resize(c.max_position_embeddings, half);
   rope_sin_.resize(c.max_position_embeddings, half);
   for (int i = 0; i < half; ++i) {

@@ -59,6 +59,14 @@ LlamaWeights load_llama_weights(const std::string& dir) {
   const Checkpoint ck(dir);  // checks the folder first: "model folder ... does not exist"
   w.config = read_llama_config(dir);
   const LlamaConfig& c = w.config;
+  // The config's sizes must match the checkpoint before anything is allocated from them: a
+  // damaged config.json (num_hidden_layers 2^23) would otherwise reserve gigabytes first.
+  const std::string last =
+      fmt::format("model.layers.{}.input_layernorm.weight", c.num_hidden_layers - 1);
+  if (!ck.contains(last))
+    throw ModelError(fmt::format(
+        "{}/config.json: num_hidden_layers {} does not match the checkpoint (it has no {})", dir,
+        c.num_hidden_layers, last));
   w.embed = read_matrix(ck, "model.embed_tokens.weight", c.vocab_size, c.hidden_size);
   w.linears.resize(static_cast<std::size_t>(c.num_hidden_layers));
   for (int l = 0; l < c.num_hidden_layers; ++l) {

@@ -286,7 +286,7 @@ ModelPtqSummary apply_model_ptq(LlamaModel& model, const ModelPtqOptions& opt) {
   if (!mixed && !opt.format.weight)
     throw ModelError(
         fmt::format("--weight-format: --algorithm {} needs a weight format", opt.algorithm));
-  const std::vector<unsigned char> text = read_text(opt.calib_path);
+  const std::vector<unsigned char> text = read_text(opt.calib_path, "--calib");
   const std::size_t windows = opt.calib_windows ? opt.calib_windows : kDefaultCalibWindows;
   if (text.size() < windows * opt.window_size)
     throw ModelError(fmt::format(

@@ -21,6 +21,16 @@ struct StTensorInfo {
   std::size_t numel() const;
 };
 
+// The parsed header of a safetensors file held in `data` (`size` bytes: the whole file):
+// every tensor's dtype, shape and offsets checked against the size (no overflow, no overlap).
+// Throws ModelError naming `path`; quoted names and values are escaped.
+struct StHeader {
+  std::map<std::string, StTensorInfo> tensors;
+  std::size_t data_start = 0;
+};
+StHeader parse_safetensors_header(const unsigned char* data, std::size_t size,
+                                  const std::string& path);
+
 // One memory-mapped .safetensors file. Opening validates the header and every tensor's
 // offsets against the file size (a truncated file fails here, naming the tensor).
 class SafetensorsFile {

@@ -13,6 +13,11 @@ if(MX_SANITIZE)
                          -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(mx_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(MX_FUZZ)
+  target_compile_options(mx_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                         -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1)
+  target_link_options(mx_options INTERFACE -fsanitize=address,undefined)
+endif()
 target_include_directories(mx_options INTERFACE ${PROJECT_SOURCE_DIR})
 # One Eigen heap alignment for every translation unit: the model forward pass
 # (experiments/model) compiles Eigen for AVX2 (32-byte packets) and passes matrices to code

@@ -12,11 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "algorithms/ptq_step.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "experiments/model/eval.hpp"
 #include "experiments/model/model_error.hpp"
 #include "experiments/model/model_ptq.hpp"
 #include "experiments/progress.hpp"
+#include "formats/message.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {
@@ -91,7 +93,7 @@ int run_eval(const EvalArgs& a) {
   if (a.windows < 0) throw ModelError(fmt::format("--windows must be >= 0 (got {})", a.windows));
   if (a.window_size < 1)
     throw ModelError(fmt::format("--window-size must be >= 1 (got {})", a.window_size));
-  if (a.threads < 1) throw ModelError(fmt::format("--threads must be >= 1 (got {})", a.threads));
+  resolve_threads(a.threads, 1);
   if (a.stats_windows < 0)
     throw ModelError(fmt::format("--stats-windows must be >= 0 (got {})", a.stats_windows));
   if (a.calib_windows < 0)
@@ -110,7 +112,16 @@ int run_eval(const EvalArgs& a) {
   ptq.verbose = true;
   if (!(a.alpha >= 0 && a.alpha <= 1))
     throw ModelError(fmt::format("--alpha must be in [0, 1] (got {})", a.alpha));
-  if (!a.report.empty()) check_writable("--report", a.report);
+  if (!a.report.empty()) {
+    check_writable("--report", a.report);
+    // The report must not replace the text, the calibration text or a file of the model.
+    std::vector<FileArg> inputs = {{"--text", a.text}, {"--calib", a.calib}};
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(a.model, ec), end; !ec && it != end;
+         it.increment(ec))
+      inputs.push_back({"--model", it->path().string()});
+    check_distinct_files(inputs, {{"--report", a.report}});
+  }
 
   model::EvalOptions eo;
   eo.windows = static_cast<std::size_t>(a.windows);
@@ -177,7 +188,7 @@ int run_eval(const EvalArgs& a) {
     j["model"] = a.model;
     j["text"] = a.text;
     j["mxlab_version"] = version_string();
-    const std::string s = j.dump(2) + "\n";
+    const std::string s = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     write_file_atomic(a.report, s.data(), s.size());
   }
   return 0;
@@ -209,8 +220,8 @@ void register_eval(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--accum", a->accum,
                   "fp32 (default: fp32 GEMM on dequantized operands) or an emulator model: exact, "
                   "fp32-seq, fp32-pairwise, h100-mma-fp8, fused:..., ...");
-  sub->add_option("--threads", a->threads,
-                  "windows evaluated in parallel (default 1; results do not depend on it)");
+  add_int_option(sub, "--threads", a->threads,
+                 "windows evaluated in parallel (default 1; results do not depend on it)");
   sub->add_option("--report", a->report, "JSON report (bits_per_byte, perplexity, per_layer, ...)");
   sub->add_option("--stats-windows", a->stats_windows,
                   "per-layer error statistics over the first N windows (default 1)");
@@ -237,7 +248,7 @@ void register_eval(CLI::App& app, std::vector<Command>& out) {
                    try {
                      return run_eval(*a);
                    } catch (const std::exception& e) {
-                     std::fprintf(stderr, "mxlab eval: %s\n", e.what());
+                     std::fprintf(stderr, "mxlab eval: %s\n", sanitize_message(e.what()).c_str());
                      return 1;
                    }
                  }});

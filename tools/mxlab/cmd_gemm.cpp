@@ -9,6 +9,7 @@
 
 #include "emulator/accum_model.hpp"
 #include "emulator/gemm.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
@@ -46,6 +47,8 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   const AccumModel model = parse_model_flags(g.accum, sub.count("--promote-every") > 0,
                                              g.promote_every, g.output_format, g.rounding);
   check_writable("--output", g.output);
+  check_distinct_files({{"--a", g.a}, {"--b", g.b}, {"--c", g.c}}, {{"--output", g.output}});
+  const int threads = resolve_threads(g.threads);
 
   const Tensor a = read_matrix("--a", g.a);
   const Tensor b = read_matrix("--b", g.b);
@@ -69,8 +72,6 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
                     kFp32, encode(kFp32, c.f64[i],
                                   RoundSpec{Rounding::kNearestEven, Overflow::kToNanOrInf, 0})));
   }
-  const int threads =
-      g.threads > 0 ? g.threads : static_cast<int>(std::thread::hardware_concurrency());
   BlockSpec sa, sb;
   sa.format = fa;
   sb.format = fb;
@@ -115,8 +116,8 @@ void register_gemm(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--output-format", g->output_format,
                   "rounding target of the output (fp32, bf16, fp16, eXmY)");
   sub->add_option("--rounding", g->rounding, "rounding of the output into --output-format");
-  sub->add_option("--threads", g->threads,
-                  "worker threads (default: all cores); results do not depend on it");
+  add_int_option(sub, "--threads", g->threads,
+                 "worker threads (default: all cores); results do not depend on it");
   out.push_back({sub, [g, sub] { return run_gemm(*g, *sub); }});
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "emulator/io/golden.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {
@@ -41,12 +42,19 @@ int run_golden(const GoldenArgs& g, const CLI::App& sub) {
   spec.seed = g.seed;
   check_writable("--output", g.output);
   if (!g.hex.empty()) check_writable("--hex", g.hex);
+  check_distinct_files({}, {{"--output", g.output}, {"--hex", g.hex}});
   const auto cases = make_golden(spec);
   const std::string provenance =
       fmt::format("{}; mxlab golden --format {} --accum {} --cases {} --seed {} --k {}",
                   version_string(), g.format, g.accum, g.cases, g.seed, g.k);
-  if (!g.hex.empty()) write_golden_hex(g.hex, spec, cases, provenance);
-  write_golden_h5(g.output, spec, cases, provenance);
+  // Both outputs or neither: written to temporary files, then renamed.
+  StagedOutputs out;
+  if (!g.hex.empty()) {
+    const std::string text = golden_hex_text(spec, cases, provenance);
+    out.stage_bytes(g.hex, text.data(), text.size());
+  }
+  write_golden_h5_to(out.stage_path(g.output), g.output, spec, cases, provenance);
+  out.commit();
   return 0;
 }
 
@@ -60,10 +68,10 @@ void register_golden(CLI::App& app, std::vector<Command>& out) {
       ->required();
   sub->add_option("--format-b", g->format_b, "format of the second operand (default: --format)");
   sub->add_option("--accum", g->accum, "accumulator model (see mxlab gemm --help)")->required();
-  sub->add_option("--cases", g->cases,
-                  "number of cases (the first ones are fixed edge cases; default 64)");
-  sub->add_option("--seed", g->seed, "seed of the random cases (default 0)");
-  sub->add_option("--k", g->k, "dot-product length (default 32)");
+  add_i64_option(sub, "--cases", g->cases,
+                 "number of cases (the first ones are fixed edge cases; default 64)");
+  add_u64_option(sub, "--seed", g->seed, "seed of the random cases (default 0)");
+  add_i64_option(sub, "--k", g->k, "dot-product length (default 32)");
   sub->add_option("--block-size", g->block_size, "elements per shared scale (default 32)");
   sub->add_option("--promote-every", g->promote_every, "promotion interval N (fused models)");
   sub->add_option("--output-format", g->output_format, "output format (default fp32)");

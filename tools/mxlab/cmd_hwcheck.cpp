@@ -36,11 +36,8 @@ int run_hwcheck(const HwcheckArgs& h) {
   const AccumModel model = parse_accum_model(h.accum);  // AccumModelError names --accum
   if (!(model.out == kFp32))
     throw std::runtime_error("--accum: the output format must be fp32 (captures are fp32)");
-  if (h.threads < 0)
-    throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", h.threads));
+  const int threads = resolve_threads(h.threads);
   const ProbeFile pf = read_probe(h.data, h.groups);
-  const int threads =
-      h.threads > 0 ? h.threads : static_cast<int>(std::thread::hardware_concurrency());
   std::printf("model: %s\n", to_string(model).c_str());
   std::printf("%-40s %-10s %17s %9s %10s\n", "group", "kind", "match/total", "%", "worst ulp");
   std::size_t match = 0, total = 0;
@@ -87,7 +84,7 @@ void register_hwcheck(CLI::App& app, std::vector<Command>& out) {
       ->required();
   sub->add_option("--group", h->groups,
                   "only capture groups whose name contains this (repeatable)");
-  sub->add_option("--threads", h->threads, "worker threads (default: all cores)");
+  add_int_option(sub, "--threads", h->threads, "worker threads (default: all cores)");
   sub->add_flag("--quiet", h->quiet, "print the total only");
   sub->add_option("--show-mismatches", h->show, "print the first N mismatching outputs");
   out.push_back({sub, [h] { return run_hwcheck(*h); }});

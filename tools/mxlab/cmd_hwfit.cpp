@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "emulator/accum_model.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "experiments/hw/hwcheck.hpp"
 #include "experiments/hw/hwfit.hpp"
@@ -92,8 +93,7 @@ void print(const FitResult& r) {
 }
 
 int run_hwfit(const HwfitArgs& h) {
-  if (h.threads < 0)
-    throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", h.threads));
+  const int threads = resolve_threads(h.threads);
   std::optional<AccumModel> expect;
   if (!h.expect.empty()) {
     try {
@@ -105,9 +105,8 @@ int run_hwfit(const HwfitArgs& h) {
     }
   }
   if (!h.report.empty()) check_writable("--report", h.report);
+  check_distinct_files({{"--data", h.data}}, {{"--report", h.report}});
   const ProbeFile pf = read_probe(h.data, h.groups);
-  const int threads =
-      h.threads > 0 ? h.threads : static_cast<int>(std::thread::hardware_concurrency());
   const std::vector<FitResult> fits = hwfit(pf, threads);
   for (const FitResult& r : fits) print(r);
   for (const FitResult& r : fits)
@@ -136,7 +135,7 @@ int run_hwfit(const HwfitArgs& h) {
     j["layout"] = pf.layout;
     j["families"] = nlohmann::json::array();
     for (const FitResult& r : fits) j["families"].push_back(to_json(r));
-    const std::string text = j.dump(2) + "\n";
+    const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     write_file_atomic(h.report, text.data(), text.size());  // temp + fsync + rename
   }
   return 0;
@@ -155,7 +154,7 @@ void register_hwfit(CLI::App& app, std::vector<Command>& out) {
   sub->add_option(
       "--expect", h->expect,
       "also check that this model reproduces every output the fit does (exit 1 if not)");
-  sub->add_option("--threads", h->threads, "worker threads (default: all cores)");
+  add_int_option(sub, "--threads", h->threads, "worker threads (default: all cores)");
   out.push_back({sub, [h] { return run_hwfit(*h); }});
 }
 

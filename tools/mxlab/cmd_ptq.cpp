@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "algorithms/ptq.hpp"
+#include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "tools/mxlab/commands.hpp"
 
@@ -94,6 +95,9 @@ int run_ptq_cmd(const PtqArgs& a) {
   if (!a.output.empty()) check_writable("--output", a.output);
   if (!a.report.empty()) check_writable("--report", a.report);
   if (!a.smooth_output.empty()) check_writable("--smooth-output", a.smooth_output);
+  check_distinct_files(
+      {{"--weights", a.weights}, {"--activations", a.activations}},
+      {{"--output", a.output}, {"--report", a.report}, {"--smooth-output", a.smooth_output}});
 
   const Tensor wt = read_tensor(a.weights);
   const Tensor xt = read_tensor(a.activations);
@@ -166,18 +170,20 @@ int run_ptq_cmd(const PtqArgs& a) {
   j["seconds"] = r.seconds;
   j["mxlab_version"] = version_string();
 
-  // Everything is computed; now the outputs, each atomically.
-  if (!a.output.empty()) write_tensor(a.output, algo::to_tensor(r.w_q, wt.dtype));
+  // Everything is computed; now the outputs, all or none (temporary files, then renames).
+  StagedOutputs out;
+  if (!a.output.empty()) out.stage_tensor(a.output, algo::to_tensor(r.w_q, wt.dtype));
   if (!a.smooth_output.empty()) {
     algo::Mat s = r.smooth.transpose();
     Tensor st = algo::to_tensor(s, wt.dtype);
     st.shape = {static_cast<std::size_t>(s.cols())};
-    write_tensor(a.smooth_output, st);
+    out.stage_tensor(a.smooth_output, st);
   }
   if (!a.report.empty()) {
-    const std::string text = j.dump(2) + "\n";
-    write_file_atomic(a.report, text.data(), text.size());
+    const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    out.stage_bytes(a.report, text.data(), text.size());
   }
+  out.commit();
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "emulator/pack.hpp"
 #include "emulator/quantize.hpp"
@@ -104,12 +105,15 @@ int run_quantize(const QuantizeArgs& a, const CLI::App& sub) {
         fmt::format("--compat: unknown mode '{}' (ocp, microxcaling)", a.compat));
   }
   opt.axis = a.axis;
-  opt.threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+  opt.threads = resolve_threads(a.threads);
   if (a.output.empty() && a.codes_output.empty() && a.scales_output.empty())
     throw UsageError("quantize: give at least one of --output, --codes-output, --scales-output");
   if (!a.output.empty()) check_writable("--output", a.output);
   if (!a.codes_output.empty()) check_writable("--codes-output", a.codes_output);
   if (!a.scales_output.empty()) check_writable("--scales-output", a.scales_output);
+  check_distinct_files({{"--input", a.input}}, {{"--output", a.output},
+                                                {"--codes-output", a.codes_output},
+                                                {"--scales-output", a.scales_output}});
   if (!a.scales_output.empty() && f.block_size == 0)
     throw std::runtime_error(
         fmt::format("--scales-output: format '{}' has no shared scale", a.format));
@@ -125,19 +129,23 @@ int run_quantize(const QuantizeArgs& a, const CLI::App& sub) {
   if (opt.block.compat == Compat::kMicroxcaling && t.dtype != DType::kF32)
     throw std::runtime_error(fmt::format("--compat microxcaling: {} must be float32", a.input));
   std::vector<std::uint32_t> codes, scales;
-  // Fake-quantize in place: each block reads all its inputs before writing.
+  // Fake-quantize in place: each block reads all its inputs before writing (and computes
+  // its codes from the input, not from the values written over it).
   quantize_tensor(opt, t, a.output.empty() ? nullptr : &t,
                   a.codes_output.empty() ? nullptr : &codes,
                   a.scales_output.empty() ? nullptr : &scales);
+  // All outputs or none: each is written to a temporary file first, then all are renamed.
+  StagedOutputs out;
   if (!a.codes_output.empty()) {
     const auto bytes = pack_codes(codes, f.elem.bits);
-    write_file_atomic(a.codes_output, bytes.data(), bytes.size());
+    out.stage_bytes(a.codes_output, bytes.data(), bytes.size());
   }
   if (!a.scales_output.empty()) {
     const auto bytes = pack_scales(scales, f.scale == ScaleFormat::kF32 ? 4 : 1);
-    write_file_atomic(a.scales_output, bytes.data(), bytes.size());
+    out.stage_bytes(a.scales_output, bytes.data(), bytes.size());
   }
-  if (!a.output.empty()) write_tensor(a.output, t);
+  if (!a.output.empty()) out.stage_tensor(a.output, t);
+  out.commit();
   return 0;
 }
 
@@ -167,12 +175,12 @@ void register_quantize(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--scale-rule", args->scale_rule, "floor (OCP)|ceil|even|rceil");
   sub->add_option("--scale-format", args->scale_format, "e8m0 (default)|ue4m3|fp32");
   sub->add_option("--compat", args->compat, "ocp (default)|microxcaling");
-  sub->add_option("--seed", args->seed, "seed of stochastic rounding");
+  add_u64_option(sub, "--seed", args->seed, "seed of stochastic rounding (0 .. 2^64-1)");
   sub->add_option("--codes-output", args->codes_output,
                   "packed element codes (raw little-endian bit stream)");
   sub->add_option("--scales-output", args->scales_output,
                   "scale codes, one byte per block (4 for fp32 scales)");
-  sub->add_option("--threads", args->threads, "worker threads (default: all cores)");
+  add_int_option(sub, "--threads", args->threads, "worker threads (default 0: all cores)");
   out.push_back({sub, [args, sub] { return run_quantize(*args, *sub); }});
 }
 

@@ -7,10 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "emulator/io/io_checks.hpp"
 #include "experiments/config.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/table.hpp"
+#include "formats/message.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {
@@ -30,10 +32,10 @@ int run_sweep_cmd(const SweepArgs& a) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
   }
-  if (a.threads < 0)
-    throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", a.threads));
+  resolve_threads(a.threads);  // the runner divides the cores among MPI ranks for 0
   if (!a.output.empty()) {
     check_writable("--output", a.output);
+    check_distinct_files({{"--config", a.config}}, {{"--output", a.output}});
     if (!a.output.ends_with(".h5") && !a.output.ends_with(".hdf5"))
       throw std::runtime_error(
           fmt::format("--output {}: the result file must end in .h5 or .hdf5", a.output));
@@ -79,7 +81,8 @@ int run_sweep_cmd(const SweepArgs& a) {
     const std::string table = xp::format_table(xp::read_results(s.output), t);
     std::fwrite(table.data(), 1, table.size(), stdout);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mxlab sweep: warning: [report] table: %s\n", e.what());
+    std::fprintf(stderr, "mxlab sweep: warning: [report] table: %s\n",
+                 sanitize_message(e.what()).c_str());
   }
   return 0;
 }
@@ -99,13 +102,16 @@ void register_sweep(CLI::App& app, std::vector<Command>& out) {
       "--output", args->output,
       "result file (default results/<sweep.name>.h5); an existing one needs --resume or "
       "--overwrite");
-  sub->add_flag("--resume", args->resume,
-                "keep the points already in --output and run only the missing ones (starts afresh "
-                "if the file does not exist)");
-  sub->add_flag("--overwrite", args->overwrite,
-                "replace an existing --output (its old points are gone once the sweep starts)");
-  sub->add_option(
-      "--threads", args->threads,
+  auto* resume = sub->add_flag(
+      "--resume", args->resume,
+      "keep the points already in --output and run only the missing ones (starts afresh "
+      "if the file does not exist)");
+  auto* overwrite =
+      sub->add_flag("--overwrite", args->overwrite,
+                    "replace an existing --output (its old points are gone once the sweep starts)");
+  overwrite->excludes(resume);
+  add_int_option(
+      sub, "--threads", args->threads,
       "points computed in parallel per process (default: cores / MPI ranks on this host)");
   sub->add_option("--commit-interval", args->commit_interval,
                   "seconds between commits of finished points to the file (default 0.2; 0: after "

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "emulator/accum_model.hpp"
+#include "emulator/thread_group.hpp"
 #include "formats/mx_format.hpp"
 #include "tools/mxlab/gemm_inputs.hpp"  // parse_operand_format, parse_model_flags
 
@@ -42,5 +43,19 @@ void register_eval(CLI::App&, std::vector<Command>&);
 // Checks before any work that `path`'s folder exists and is writable, so a bad output
 // path fails fast and leaves nothing behind. Throws naming the flag.
 void check_writable(const std::string& flag, const std::string& path);
+
+// --threads N: 0 (or absent) = every core, 1..kMaxThreads as given; negative or larger
+// values are errors naming the flag. `min` is 1 where 0 has no meaning.
+int resolve_threads(long long value, long long min = 0);
+
+// Integer options parsed strictly (decimal digits only, in range): CLI11's own conversion
+// turns "-1" into 2^64 - 1 for an unsigned option and accepts "1e23". A bad value is a usage
+// error naming the flag (exit 2).
+CLI::Option* add_u64_option(CLI::App* sub, const std::string& name, std::uint64_t& value,
+                            const std::string& desc);
+CLI::Option* add_i64_option(CLI::App* sub, const std::string& name, long long& value,
+                            const std::string& desc);
+CLI::Option* add_int_option(CLI::App* sub, const std::string& name, int& value,
+                            const std::string& desc);
 
 }  // namespace mx::cli
