@@ -1,5 +1,6 @@
 // mxlab gemm: C = A * B (+ C0) with A (M x K) and B (K x N) quantized along K, multiplied
 // under an accumulator model (emulator/accum_model.hpp); float32 output.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -45,40 +46,67 @@ MxFormat parse_operand_format(const std::string& flag, const std::string& name, 
   return f;
 }
 
-AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
-                             const std::string& output_format, const std::string& rounding) {
-  GemmArgs g;
-  g.accum = accum;
-  g.output_format = output_format;
-  g.rounding = rounding;
-  g.promote_every = promote_every;
-  AccumModel model = parse_accum_model(g.accum);  // AccumModelError names --accum
-  if (promote_given) {
-    if (g.promote_every < 0)
-      throw std::runtime_error(
-          fmt::format("--promote-every must be >= 0 (got {})", g.promote_every));
+AccumModel parse_accum_flag(const std::string& flag, const std::string& value,
+                            std::vector<std::string>* given) {
+  try {
+    return parse_accum_model(value, given);
+  } catch (const AccumModelError& e) {
+    throw std::runtime_error(fmt::format("{}: {}", flag, e.what()));
+  }
+}
+
+AccumModel parse_model_flags(const ModelFlags& f) {
+  std::vector<std::string> given;
+  AccumModel model = parse_accum_flag("--accum", f.accum, &given);
+  auto in_accum = [&](const char* key) {
+    return std::find(given.begin(), given.end(), key) != given.end();
+  };
+  // A flag and its key in --accum must agree; the flag alone sets the field.
+  auto reconcile = [&](const char* flag, const std::string& flag_value, const char* key,
+                       auto&& apply) {
+    const AccumField* field = find_accum_field(key);
+    const std::string from_accum = field->get(model);
+    AccumModel with_flag = model;
+    apply(with_flag);
+    if (in_accum(key) && field->get(with_flag) != from_accum)
+      throw UsageError(fmt::format("{} {} conflicts with {}={} in --accum {} (give one of them)",
+                                   flag, flag_value, key, from_accum, f.accum));
+    model = with_flag;
+  };
+  if (f.promote_every) {
+    const int n = *f.promote_every;
+    if (n < 0) throw std::runtime_error(fmt::format("--promote-every must be >= 0 (got {})", n));
     if (model.kind != AccumKind::kFused)
       throw std::runtime_error("--promote-every applies to fused models only");
-    model.promote_every = g.promote_every;
+    reconcile("--promote-every", std::to_string(n), "promote",
+              [&](AccumModel& m) { m.promote_every = n; });
   }
-  try {
-    model.out = parse_elem_format(g.output_format);
-  } catch (const FormatError& e) {
-    throw std::runtime_error(fmt::format("--output-format: {}", e.what()));
+  if (f.output_format) {
+    ElemFormat out;
+    try {
+      out = parse_elem_format(*f.output_format);
+    } catch (const FormatError& e) {
+      throw std::runtime_error(fmt::format("--output-format: {}", e.what()));
+    }
+    if (out.bits > 32 || out.is_scale())
+      throw std::runtime_error(
+          fmt::format("--output-format {}: not an output format", *f.output_format));
+    reconcile("--output-format", *f.output_format, "out", [&](AccumModel& m) { m.out = out; });
   }
-  if (model.out.bits > 32 || model.out.is_scale())
-    throw std::runtime_error(
-        fmt::format("--output-format {}: not an output format", g.output_format));
-  const auto rnd = parse_rounding(g.rounding);
-  if (!rnd || *rnd == Rounding::kStochastic)
-    throw std::runtime_error(
-        fmt::format("--rounding: unknown or unsupported rounding mode '{}'", g.rounding));
-  model.out_round.mode = *rnd;
+  if (f.rounding) {
+    const auto rnd = parse_rounding(*f.rounding);
+    if (!rnd || *rnd == Rounding::kStochastic)
+      throw std::runtime_error(
+          fmt::format("--rounding: unknown or unsupported rounding mode '{}'", *f.rounding));
+    reconcile("--rounding", *f.rounding, "out-round",
+              [&](AccumModel& m) { m.out_round.mode = *rnd; });
+  }
   try {
     validate(model);
   } catch (const AccumModelError& e) {
-    throw std::runtime_error(
-        fmt::format("{} (with --promote-every {})", e.what(), g.promote_every));
+    throw std::runtime_error(f.promote_every ? fmt::format("--accum: {} (with --promote-every {})",
+                                                           e.what(), *f.promote_every)
+                                             : fmt::format("--accum: {}", e.what()));
   }
   return model;
 }
@@ -112,6 +140,15 @@ Tensor read_matrix(const std::string& flag, const std::string& spec) {
   return t;
 }
 
+ModelFlags model_flags(const GemmArgs& g, const CLI::App& sub) {
+  ModelFlags f;
+  f.accum = g.accum;
+  if (sub.count("--promote-every")) f.promote_every = g.promote_every;
+  if (sub.count("--output-format")) f.output_format = g.output_format;
+  if (sub.count("--rounding")) f.rounding = g.rounding;
+  return f;
+}
+
 int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   if (g.block_size < 1)
     throw std::runtime_error(fmt::format("--block-size must be >= 1 (got {})", g.block_size));
@@ -121,8 +158,7 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   if ((fa.block_size > 0) != (fb.block_size > 0))
     throw std::runtime_error(fmt::format(
         "--format-b {}: both operands must have a shared scale or neither", g.format_b));
-  const AccumModel model = parse_model_flags(g.accum, sub.count("--promote-every") > 0,
-                                             g.promote_every, g.output_format, g.rounding);
+  const AccumModel model = parse_model_flags(model_flags(g, sub));
   check_writable("--output", g.output);
 
   const Tensor a = read_matrix("--a", g.a);
@@ -184,15 +220,16 @@ void register_gemm(CLI::App& app, std::vector<Command>& out) {
       ->required();
   sub->add_option("--format-b", g->format_b, "format of B (default: --format)");
   sub->add_option("--block-size", g->block_size, "elements per shared scale along K (default 32)");
-  sub->add_option("--accum", g->accum,
-                  "exact | fp32-seq | fp32-pairwise | h100-mma | h100-wgmma | h100-wgmma-fast | "
-                  "fused:k=16,w=25,acc=fp32,round=toward-zero,... (see results/GOLDEN_VECTORS.md)");
+  sub->add_option("--accum", g->accum, accum_help(true) + " (default exact)");
   sub->add_option(
       "--promote-every", g->promote_every,
       "promotion interval N (fused models): partial sums go into fp32 every N products");
   sub->add_option("--output-format", g->output_format,
-                  "rounding target of the output (fp32, bf16, fp16, eXmY)");
-  sub->add_option("--rounding", g->rounding, "rounding of the output into --output-format");
+                  "rounding target of the output (fp32, bf16, fp16, eXmY); the model's out= "
+                  "(default fp32)");
+  sub->add_option("--rounding", g->rounding,
+                  "rounding of the output into --output-format; the model's out-round= "
+                  "(default nearest-even)");
   sub->add_option("--threads", g->threads,
                   "worker threads (default: all cores); results do not depend on it");
   out.push_back({sub, [g, sub] { return run_gemm(*g, *sub); }});

@@ -95,15 +95,7 @@ int run_hwfit(const HwfitArgs& h) {
   if (h.threads < 0)
     throw std::runtime_error(fmt::format("--threads must be >= 0 (got {})", h.threads));
   std::optional<AccumModel> expect;
-  if (!h.expect.empty()) {
-    try {
-      expect = parse_accum_model(h.expect);
-    } catch (const AccumModelError& e) {  // its message names --accum; this flag is --expect
-      std::string msg = e.what();
-      if (msg.rfind("--accum", 0) == 0) msg = "--expect" + msg.substr(7);
-      throw std::runtime_error(msg);
-    }
-  }
+  if (!h.expect.empty()) expect = parse_accum_flag("--expect", h.expect);
   if (!h.report.empty()) check_writable("--report", h.report);
   const ProbeFile pf = read_probe(h.data, h.groups);
   const int threads =
