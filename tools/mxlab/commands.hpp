@@ -1,7 +1,6 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -10,14 +9,9 @@
 
 #include "emulator/accum_model.hpp"
 #include "formats/mx_format.hpp"
+#include "tools/mxlab/gemm_inputs.hpp"  // UsageError, parse_operand_format, parse_model_flags
 
 namespace mx::cli {
-
-// Thrown for a bad combination of flags (exit status 2); other errors exit with 1.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct Command {
   CLI::App* sub;
@@ -37,25 +31,6 @@ void register_hwcheck(CLI::App&, std::vector<Command>&);
 void register_hwfit(CLI::App&, std::vector<Command>&);
 void register_accum(CLI::App&, std::vector<Command>&);
 
-// An accumulator model string given with `flag`; an error names the flag. `given`: as in
-// parse_accum_model.
-AccumModel parse_accum_flag(const std::string& flag, const std::string& value,
-                            std::vector<std::string>* given = nullptr);
-
-// Shared by gemm and golden: an operand format (E8M0-scaled MX or element format, <= 16
-// bits) and the accumulator model with its output format and rounding. Throw naming the flag.
-MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block);
-
-// --accum with --promote-every, --output-format and --rounding, each set only when given on
-// the command line. A flag and the same key in --accum (promote=, out=, out-round=) with
-// different values is a usage error naming both; a flag alone sets the field; with neither,
-// the model's own value (the preset's or kind's default) stays.
-struct ModelFlags {
-  std::string accum;
-  std::optional<int> promote_every;
-  std::optional<std::string> output_format, rounding;
-};
-AccumModel parse_model_flags(const ModelFlags& f);
 void register_ptq(CLI::App&, std::vector<Command>&);
 void register_eval(CLI::App&, std::vector<Command>&);
 
