@@ -49,13 +49,23 @@
 // an overflow gives Inf (else NaN, else the largest finite value) in every rounding mode.
 // round_out: encode() with the output RoundSpec.
 // (overflow_inf and zero_positive model bf16 mma.sync on sm_90, results/HARDWARE.md.)
+//
+// The string form is table-driven (accum_model.cpp): one table of fields (key, the kinds it
+// applies to, parser, printer, default, valid values, doc, hwfit's search domain) and one of
+// presets (name, canonical descriptor, evidence). Parsing, validation, printing, the help
+// text, the error lists, hwfit's candidates and the file attributes all come from them, so
+// parse_accum_model(to_string(m)) == m for every valid m.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "formats/descriptor.hpp"
@@ -63,7 +73,8 @@
 
 namespace mx {
 
-// Raised for an unknown preset or a malformed / invalid model string; the message names it.
+// Raised for an unknown preset or a malformed / invalid model string; the message names the
+// key and value (callers add the flag or config key that held the string).
 class AccumModelError : public std::invalid_argument {
  public:
   using std::invalid_argument::invalid_argument;
@@ -96,28 +107,72 @@ struct AccumModel {
   ElemFormat promote = kFp32;
   Rounding promote_round = Rounding::kNearestEven;
   ScaleOrder scale_order = ScaleOrder::kProduct;
-  // Output.
+  // Output. Only the mode is a field of the descriptor; overflow and seed stay at these
+  // values (validate checks it).
   ElemFormat out = kFp32;
   RoundSpec out_round{Rounding::kNearestEven, Overflow::kToNanOrInf, 0};
 };
 
-// Parses a model string:
-//   exact | fp32-seq | fp32-pairwise | h100-mma | h100-wgmma | h100-wgmma-fast
-//   | fused[:key=value,...] | pairwise[:key=value,...] | PRESET:key=value,...
-// Keys: k, split, gran, w (integer or inf), terms (toward-zero|nearest-even),
-// acc (element format), round (step rounding), conv (element format or none),
-// join (0|1), ovf (ieee|inf), zero (sign|pos), c (end|first|promote), promote (N), promote-acc
-// (format), promote-round (rounding), scales (product|block), out (format), out-round (rounding).
-// Throws AccumModelError naming the culprit; validates (k >= 1, w >= 1 or inf, ...).
-AccumModel parse_accum_model(std::string_view s);
+// Every member compared (formats by layout, not by name).
+bool operator==(const AccumModel& a, const AccumModel& b);
 
-// Checks the invariants; throws AccumModelError. parse_accum_model calls it.
+// Parses a model string:  KIND[:key=value,...] | PRESET[:key=value,...]
+// KIND is exact, pairwise or fused (their defaults); the presets and keys are listed by
+// accum_help(). A key sets one field over the preset's or kind's value; a key that does not
+// apply to the kind is an error. Throws AccumModelError naming the culprit; validates.
+// `given` (optional) receives the keys the string set explicitly, in order.
+AccumModel parse_accum_model(std::string_view s, std::vector<std::string>* given = nullptr);
+
+// Checks the invariants (each field's range, fields of other kinds at their defaults, the
+// relations between fields); throws AccumModelError. parse_accum_model calls it.
 void validate(const AccumModel& m);
 
-// The canonical string (parses back to the same model).
+// The canonical string: the kind, then every field that applies to it in table order
+// (ovf and zero only when not IEEE's, so that older strings stay canonical), formats under
+// their catalogue name. Lossless: parse_accum_model(to_string(m)) == m.
 std::string to_string(const AccumModel& m);
 
-// The names of the presets, for help texts.
+// ---- the tables -------------------------------------------------------------------------
+
+struct AccumField {
+  std::string_view key;   // as in a model string: "k", "out-round"
+  std::string_view attr;  // as a file attribute / identifier: "k", "out_round"
+  unsigned kinds = 0;     // bit (1 << AccumKind) of every kind the field applies to
+  std::string_view doc;   // one line
+  std::string values;     // the valid values, for help and error messages
+  bool terse = false;     // printed only when it differs from the default
+  std::function<std::string(const AccumModel&)> get;                   // canonical value text
+  std::function<void(AccumModel&, std::string_view)> set;              // throws AccumModelError
+  std::function<std::optional<std::string>(const AccumModel&)> check;  // range: why not
+  std::function<std::string(std::mt19937_64&)> sample;                 // a random valid value
+  // hwfit's search values, given the candidate built so far (keys earlier in a search are
+  // already set); empty: not searched.
+  std::function<std::vector<std::string>(const AccumModel&)> fit_domain;
+
+  bool applies(AccumKind k) const { return (kinds >> static_cast<unsigned>(k)) & 1u; }
+};
+
+struct AccumPreset {
+  std::string_view name;
+  std::vector<std::string_view> aliases;
+  std::string_view descriptor;  // canonical (a test checks to_string(parse(d)) == d)
+  std::string_view evidence;    // where it was measured: results/HARDWARE.md section, capture
+};
+
+std::span<const AccumField> accum_fields();
+const AccumField* find_accum_field(std::string_view key);
+std::span<const AccumPreset> accum_presets();
+std::string_view accum_kind_name(AccumKind k);
+
+// The names of the presets and their aliases, for help texts.
 std::vector<std::string_view> accum_preset_names();
+
+// Kinds, fields (key, kinds, values, default, doc) and presets (name, aliases, descriptor,
+// evidence): `mxlab accum --list`. `short_form`: one paragraph for a flag's help.
+std::string accum_help(bool short_form = false);
+
+// One (attribute name, value) pair per field, every field (those of other kinds at their
+// defaults), plus "kind": what golden and result files store next to the descriptor.
+std::vector<std::pair<std::string, std::string>> accum_attributes(const AccumModel& m);
 
 }  // namespace mx

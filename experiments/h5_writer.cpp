@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "emulator/accum_model.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/h5_util.hpp"
@@ -252,6 +253,26 @@ void fill_file(hid_t fid, const SweepConfig& c, const RunInfo& info, std::uint64
       strings_dataset(g.get(), "act_format", c.act_formats);
       strings_dataset(g.get(), "algorithm", c.algorithms);
       strings_dataset(g.get(), "accum", c.accum_models);
+    }
+  }
+  {
+    // Each accumulator axis value: its canonical descriptor and one attribute per field.
+    bool any_model = false;
+    for (const auto& w : c.workloads)
+      any_model |= c.workload_specs.at(w).kind == WorkloadKind::kModel;
+    if (any_model) {
+      Id g = create_group(fid, "accum_models");
+      h5::attr_str(g.get(), "description",
+                   "one group per value of the accum axis: descriptor (canonical, "
+                   "emulator/accum_model.hpp) and one attribute per field; fp32 = Eigen sgemm, "
+                   "not emulated (descriptor only)");
+      for (const std::string& a : c.accum_models) {
+        Id m = create_group(g.get(), a);
+        h5::attr_str(m.get(), "descriptor", accum_descriptor(a));
+        if (a != "fp32")
+          for (const auto& [name, value] : accum_attributes(parse_accum_model(a)))
+            h5::attr_str(m.get(), name, value);
+      }
     }
   }
   {

@@ -88,6 +88,7 @@ PointRecord run_model_point(const Point& p, const WorkloadSpec& spec, const Mode
   set_fixed(row.act_format, p.act_format);
   set_fixed(row.algorithm, p.algorithm);
   set_fixed(row.accum, p.accum);
+  set_fixed(row.accum_descriptor, accum_descriptor(p.accum));
   row.windows = static_cast<std::int32_t>(r.windows);
   row.calib_windows = static_cast<std::int32_t>(s.calib_windows);
   row.bits_budget = o.bits_budget;

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "emulator/accum_model.hpp"
+
 namespace mx::experiments {
 
 static_assert(std::is_trivially_copyable_v<PointRecord>);
@@ -46,6 +48,9 @@ const std::array kFields = {
              "model: activation format of every linear's input (none = fp32); else empty"),
     MX_FIELD(algorithm, kParam, kStr, "model: PTQ algorithm (none = direct cast); else empty"),
     MX_FIELD(accum, kParam, kStr, "model: accumulator model of every linear (fp32 = Eigen sgemm)"),
+    MX_FIELD(accum_descriptor, kParam, kStr,
+             "model: canonical descriptor of accum (fp32 as is; one attribute per field in "
+             "/accum_models/<accum>); else empty (and in files written before it existed)"),
     MX_FIELD(windows, kParam, kI32, "model: evaluation windows (first N of the text); else 0"),
     MX_FIELD(calib_windows, kParam, kI32, "model: calibration windows used by PTQ; else 0"),
     MX_FIELD(bits_budget, kParam, kF64,
@@ -125,6 +130,15 @@ double field_number(const PointRow& r, const FieldDef& f) {
       return load<double>(r, f);
   }
   return 0;
+}
+
+std::string accum_descriptor(const std::string& accum) {
+  if (accum == "fp32") return accum;
+  const std::string d = to_string(parse_accum_model(accum));
+  if (d.size() > sizeof(PointRow::accum_descriptor))
+    throw AccumModelError(fmt::format("{}: descriptor longer than {} characters", accum,
+                                      sizeof(PointRow::accum_descriptor)));
+  return d;
 }
 
 void set_fixed(char* dst, std::size_t size, std::string_view s) {

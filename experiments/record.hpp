@@ -37,6 +37,7 @@ struct PointRow {
   char act_format[24];
   char algorithm[24];
   char accum[24];
+  char accum_descriptor[288];  // canonical (emulator/accum_model.hpp); its fields: /accum_models
   std::int32_t windows;
   std::int32_t calib_windows;
   double bits_budget;
@@ -90,6 +91,10 @@ std::span<const std::string_view> axis_names();
 // (string fields give NaN).
 std::string field_string(const PointRow& r, const FieldDef& f);
 double field_number(const PointRow& r, const FieldDef& f);
+
+// The canonical descriptor of a model workload's accumulator axis value: to_string of the
+// parsed model, or "fp32" (Eigen sgemm, not emulated) as it is. Throws AccumModelError.
+std::string accum_descriptor(const std::string& accum);
 
 // Fixed-length string helpers. set_fixed truncates silently; names are length-checked when
 // the config is validated.

@@ -194,7 +194,9 @@ void write_golden_h5_to(const std::string& tmp, const std::string& path, const G
     }
     attr_str(f.id, "format_a", spec.a.format.name);
     attr_str(f.id, "format_b", spec.b.format.name);
-    attr_str(f.id, "accum", to_string(spec.model));
+    attr_str(f.id, "accum", to_string(spec.model));  // canonical: parses back to the model
+    for (const auto& [name, value] : accum_attributes(spec.model))  // one per field
+      attr_str(f.id, ("accum_" + name).c_str(), value);
     attr_str(f.id, "output_format", std::string(spec.model.out.name_view()));
     attr_str(f.id, "layout", "see results/GOLDEN_VECTORS.md (mxlab golden HDF5 layout v1)");
     attr_str(f.id, "provenance", provenance);

@@ -273,7 +273,8 @@ std::uint64_t ulp_distance(std::uint32_t x, std::uint32_t y) {
 std::vector<std::uint32_t> model_outputs(const ProbeGroup& g, const AccumModel& model,
                                          int threads) {
   if (!(model.out == kFp32))
-    throw HwCheckError("--accum: the model's output format must be fp32 to compare with a capture");
+    throw HwCheckError(
+        "the accumulator model's output format must be fp32 to compare with a capture");
   const ElemFormat fa = parse_elem_format(g.format_a), fb = parse_elem_format(g.format_b);
   const std::size_t mk = g.m * g.k, nk = g.n * g.k, mn = g.m * g.n;
   std::vector<std::uint32_t> out(g.t * mn);

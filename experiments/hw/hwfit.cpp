@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -132,49 +133,40 @@ class Evaluator {
   std::map<std::string, Score> memo_;
 };
 
-// The canonical string's key=value pairs.
-std::vector<std::pair<std::string, std::string>> params_of(const AccumModel& m) {
-  std::string s = to_string(m);
-  const auto colon = s.find(':');
-  s = colon == std::string::npos ? std::string() : s.substr(colon + 1);
-  std::vector<std::pair<std::string, std::string>> out;
-  std::size_t p = 0;
-  while (p < s.size()) {
-    const auto q = s.find(',', p);
-    const std::string kv = s.substr(p, q == std::string::npos ? std::string::npos : q - p);
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    if (q == std::string::npos) break;
-    p = q + 1;
-  }
-  // ovf / zero are printed only when set; make them explicit for comparisons.
-  auto has = [&](const char* k) {
-    return std::any_of(out.begin(), out.end(), [&](const auto& kv) { return kv.first == k; });
-  };
-  if (!has("ovf")) out.emplace_back("ovf", "ieee");
-  if (!has("zero")) out.emplace_back("zero", "sign");
-  return out;
-}
-
+// Field values through the AccumModel field table (member access, no string round trip).
 std::string describe(const AccumModel& m, const std::vector<std::string>& keys) {
-  const auto ps = params_of(m);
   std::string out;
   for (const auto& k : keys)
-    for (const auto& [pk, pv] : ps)
-      if (pk == k) out += (out.empty() ? "" : ",") + pk + "=" + pv;
+    if (const AccumField* f = find_accum_field(k); f && f->applies(m.kind))
+      out += (out.empty() ? "" : ",") + k + "=" + f->get(m);
   return out;
 }
 
 // The keys whose values differ between a and b, as b's key=value list.
 std::string diff(const AccumModel& a, const AccumModel& b) {
-  const auto pa = params_of(a), pb = params_of(b);
   std::string out;
-  for (const auto& [k, v] : pb) {
-    const auto it =
-        std::find_if(pa.begin(), pa.end(), [&](const auto& kv) { return kv.first == k; });
-    if (it == pa.end() || it->second != v) out += (out.empty() ? "" : ",") + k + "=" + v;
+  for (const AccumField& f : accum_fields()) {
+    if (!f.applies(b.kind)) continue;
+    const std::string v = f.get(b);
+    if (!f.applies(a.kind) || f.get(a) != v)
+      out += (out.empty() ? "" : ",") + std::string(f.key) + "=" + v;
   }
   return out;
+}
+
+// m with the key=value pairs of `kvs` (as describe() writes them) set.
+AccumModel with(AccumModel m, const std::string& kvs) {
+  std::size_t p = 0;
+  while (p < kvs.size()) {
+    const auto q = kvs.find(',', p);
+    const std::string kv = kvs.substr(p, q == std::string::npos ? std::string::npos : q - p);
+    const auto eq = kv.find('=');
+    const AccumField* f = eq == std::string::npos ? nullptr : find_accum_field(kv.substr(0, eq));
+    if (f) f->set(m, kv.substr(eq + 1));
+    if (q == std::string::npos) break;
+    p = q + 1;
+  }
+  return m;
 }
 
 bool valid(const AccumModel& m) {
@@ -186,10 +178,6 @@ bool valid(const AccumModel& m) {
   }
 }
 
-ElemFormat acc_with_mantissa(int man) {
-  return man == 23 ? kFp32 : parse_elem_format(fmt::format("e8m{}ieee", man));
-}
-
 struct Family {
   std::vector<const ProbeGroup*> groups;
   std::size_t kmin = kAll, kmax = 0;
@@ -197,6 +185,32 @@ struct Family {
 };
 
 // ---- candidate sets of the stages ---------------------------------------------------------
+// A stage's candidates are the valid combinations of its keys' search domains (the field
+// table's fit_domain; the first key varies slowest), narrowed by what the data can show.
+
+using Keep = std::function<bool(const AccumModel&)>;
+
+void search_rec(const AccumModel& m, const std::vector<std::string_view>& keys, std::size_t i,
+                const Keep& keep, std::vector<AccumModel>* out) {
+  if (i == keys.size()) {
+    if (keep(m) && valid(m)) out->push_back(m);
+    return;
+  }
+  const AccumField* f = find_accum_field(keys[i]);
+  for (const std::string& v : f->fit_domain(m)) {
+    AccumModel c = m;
+    f->set(c, v);
+    search_rec(c, keys, i + 1, keep, out);
+  }
+}
+
+std::vector<AccumModel> search(
+    const AccumModel& cur, const std::vector<std::string_view>& keys,
+    const Keep& keep = [](const AccumModel&) { return true; }) {
+  std::vector<AccumModel> out;
+  search_rec(cur, keys, 0, keep, &out);
+  return out;
+}
 
 const std::vector<std::string> kKeysPrecision = {"acc", "round", "ovf"};
 const std::vector<std::string> kKeysAlign = {"w", "terms"};
@@ -209,115 +223,55 @@ const std::vector<std::string> kKeysOperand = {"conv", "ovf", "zero"};
 constexpr int kMinW = 2, kMaxW = 40, kMinMan = 7, kMaxMan = 23;
 
 // Step rounding with its overflow handling: a toward-zero step that returns Inf on overflow
-// (ovf=inf) shows on the same pairs as the rounding direction itself.
+// (ovf=inf) shows on the same pairs as the rounding direction itself. Precisions man_hi down
+// to man_lo.
 std::vector<AccumModel> precision_candidates(const AccumModel& cur, int man_lo, int man_hi) {
-  std::vector<AccumModel> out;
-  for (const bool ovf : {false, true})
-    for (const Rounding step : {Rounding::kTowardZero, Rounding::kNearestEven})
-      for (int man = man_hi; man >= man_lo; --man) {
-        AccumModel m = cur;
-        m.step_round = step;
-        m.overflow_inf = ovf;
-        m.acc = acc_with_mantissa(man);
-        out.push_back(m);
-      }
-  return out;
+  return search(cur, {"ovf", "round", "acc"}, [&](const AccumModel& m) {
+    return m.acc.man_bits >= man_lo && m.acc.man_bits <= man_hi;
+  });
 }
 
-// w_lo..w_hi, then w = inf.
+// w_lo..w_hi, then w = inf (whose cut direction is moot: toward-zero only).
 std::vector<AccumModel> align_candidates(const AccumModel& cur, int w_lo, int w_hi) {
-  std::vector<AccumModel> out;
-  for (const Rounding terms : {Rounding::kTowardZero, Rounding::kNearestEven})
-    for (int w = w_lo; w <= w_hi + 1; ++w) {
-      AccumModel m = cur;
-      m.term_round = terms;
-      m.w = w > w_hi ? 0 : w;
-      if (m.w == 0 && terms != Rounding::kTowardZero) continue;  // no cut: terms moot
-      out.push_back(m);
-    }
-  return out;
+  return search(cur, {"terms", "w"}, [&](const AccumModel& m) {
+    return m.w == 0 ? m.term_round == Rounding::kTowardZero : m.w >= w_lo && m.w <= w_hi;
+  });
+}
+
+bool promote_below(const AccumModel& m, std::size_t kmax) {
+  return static_cast<std::size_t>(m.promote_every) < std::max<std::size_t>(kmax, 1) ||
+         m.promote_every == 0;
 }
 
 std::vector<AccumModel> chain_candidates(const AccumModel& cur, std::size_t kmax) {
-  std::vector<AccumModel> out;
-  const std::size_t chunk = static_cast<std::size_t>(cur.k) * static_cast<std::size_t>(cur.split);
-  std::vector<std::size_t> promos = {0};
-  for (std::size_t p = chunk; p < kmax; p *= 2) promos.push_back(p);
-  for (const std::size_t p : promos) {
-    AccumModel m = cur;
-    m.promote_every = static_cast<int>(p);
-    if (valid(m)) out.push_back(m);
-  }
-  return out;
+  return search(cur, {"promote"}, [&](const AccumModel& m) { return promote_below(m, kmax); });
 }
 
 std::vector<AccumModel> group_candidates(const AccumModel& cur, std::size_t kmax) {
-  std::vector<AccumModel> out;
   const std::size_t top = std::min<std::size_t>(kmax, 256);
-  for (const int split : {1, 2, 4})
-    for (std::size_t k = 1; k <= top; k *= 2)
-      for (const int gran : {1, 2, 4}) {
-        if (split == 1 && gran > 1) continue;
-        if (static_cast<std::size_t>(gran) > k || k % static_cast<std::size_t>(gran) != 0) continue;
-        const std::size_t chunk = k * static_cast<std::size_t>(split);
-        if (chunk > std::max<std::size_t>(kmax, 1)) continue;
-        std::vector<std::size_t> promos = {0};
-        for (std::size_t p = chunk; p < kmax; p *= 2) promos.push_back(p);
-        for (const std::size_t p : promos) {
-          AccumModel m = cur;
-          m.k = static_cast<int>(k);
-          m.split = split;
-          m.gran = gran;
-          m.promote_every = static_cast<int>(p);
-          if (valid(m)) out.push_back(m);
-        }
-      }
-  return out;
+  return search(cur, {"split", "k", "gran", "promote"}, [&](const AccumModel& m) {
+    const std::size_t chunk = static_cast<std::size_t>(m.k) * static_cast<std::size_t>(m.split);
+    return static_cast<std::size_t>(m.k) <= top && chunk <= std::max<std::size_t>(kmax, 1) &&
+           promote_below(m, kmax);
+  });
 }
 
 std::vector<AccumModel> addend_candidates(const AccumModel& cur) {
-  std::vector<AccumModel> out;
-  for (const CEntry c : {CEntry::kFirst, CEntry::kEnd, CEntry::kPromote})
-    for (const bool join : {true, false}) {
-      AccumModel m = cur;
-      m.c_entry = c;
-      m.acc_joins = join;
-      if (valid(m)) out.push_back(m);
-    }
-  return out;
+  return search(cur, {"c", "join"});
 }
 
 std::vector<AccumModel> promote_candidates(const AccumModel& cur) {
-  std::vector<AccumModel> out;
-  for (const Rounding r : {Rounding::kNearestEven, Rounding::kTowardZero}) {
-    AccumModel m = cur;
-    m.promote_round = r;
-    out.push_back(m);
-  }
-  return out;
+  return search(cur, {"promote-round"});
 }
 
 std::vector<AccumModel> operand_candidates(const AccumModel& cur, const Family& fam) {
-  std::vector<AccumModel> out;
-  std::vector<std::optional<ElemFormat>> convs = {std::nullopt};
-  for (const char* f : {"fp16", "bf16"}) {
-    // A conversion to the operands' own format changes nothing: leave it out.
-    const bool same = std::all_of(
-        fam.operand_formats.begin(), fam.operand_formats.end(), [&](const std::string& o) {
-          return parse_elem_format(o).name_view() == parse_elem_format(f).name_view();
-        });
-    if (!same) convs.push_back(parse_elem_format(f));
-  }
-  for (const auto& conv : convs)
-    for (const bool ovf : {false, true})
-      for (const bool zero : {false, true}) {
-        AccumModel m = cur;
-        m.conv = conv;
-        m.overflow_inf = ovf;
-        m.zero_positive = zero;
-        out.push_back(m);
-      }
-  return out;
+  // A conversion to the operands' own format changes nothing: leave it out.
+  std::vector<ElemFormat> ops;
+  for (const std::string& o : fam.operand_formats) ops.push_back(parse_elem_format(o));
+  return search(cur, {"conv", "ovf", "zero"}, [&](const AccumModel& m) {
+    return !m.conv ||
+           !std::all_of(ops.begin(), ops.end(), [&](const ElemFormat& o) { return o == *m.conv; });
+  });
 }
 
 // ---- stages -------------------------------------------------------------------------------
@@ -498,7 +452,8 @@ FitResult fit_family(const Family& fam, int threads) {
     if (st.round != res.stages.back().round) continue;
     for (const std::string& t : st.ties) {
       try {
-        alts.push_back(parse_accum_model(to_string(cur) + "," + t));
+        const AccumModel m = with(cur, t);
+        if (valid(m)) alts.push_back(m);
       } catch (const AccumModelError&) {
       }
     }

@@ -233,6 +233,37 @@ TEST_F(CapiCli, GemmAndDotEqualTheCliForEveryPresetAndFormat) {
   EXPECT_EQ(bits_of(out), bits_of(test::read_npy_f32(p("o.npy"))));
 }
 
+// The model's own out= / out-round= hold, as on the command line (they were overridden with
+// fp32 / nearest-even); an output_format that contradicts out= is an error naming both.
+TEST_F(CapiCli, ModelOutputFormatAndRoundingAsTheCli) {
+  const std::size_t m = 3, n = 4, k = 64;
+  const std::vector<float> a = inputs(m * k, 5, false), b = inputs(k * n, 6, false);
+  test::write_npy_f32(p("a.npy"), {m, k}, a);
+  test::write_npy_f32(p("b.npy"), {k, n}, b);
+  const std::string tz = "exact:out=bf16,out-round=toward-zero";
+  mxlab("gemm --a " + p("a.npy") + " --b " + p("b.npy") + " --format mxfp8_e4m3 --accum " + tz +
+        " --output " + p("o.npy"));
+  std::vector<float> out(m * n), plain(m * n);
+  ASSERT_EQ(mxlab_gemm_f32(a.data(), b.data(), nullptr, out.data(), m, n, k, "mxfp8_e4m3", nullptr,
+                           32, tz.c_str(), nullptr),
+            0)
+      << mxlab_last_error();
+  EXPECT_EQ(bits_of(out), bits_of(test::read_npy_f32(p("o.npy"))));
+  ASSERT_EQ(mxlab_gemm_f32(a.data(), b.data(), nullptr, plain.data(), m, n, k, "mxfp8_e4m3",
+                           nullptr, 32, "exact", nullptr),
+            0);
+  EXPECT_NE(bits_of(out), bits_of(plain));
+  EXPECT_EQ(mxlab_gemm_f32(a.data(), b.data(), nullptr, out.data(), m, n, k, "mxfp8_e4m3", nullptr,
+                           32, tz.c_str(), "bf16"),
+            0);
+  EXPECT_EQ(mxlab_gemm_f32(a.data(), b.data(), nullptr, out.data(), m, n, k, "mxfp8_e4m3", nullptr,
+                           32, tz.c_str(), "fp16"),
+            MXLAB_ERR_FORMAT);
+  const std::string err = mxlab_last_error();
+  EXPECT_NE(err.find("output_format fp16"), std::string::npos) << err;
+  EXPECT_NE(err.find("out=bf16"), std::string::npos) << err;
+}
+
 TEST_F(CapiCli, VersionIsTheCliVersion) {
   const std::string out = p("version.txt");
   ASSERT_EQ(std::system((std::string(MXLAB_BIN) + " --version > " + out).c_str()), 0);

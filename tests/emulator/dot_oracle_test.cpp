@@ -19,8 +19,6 @@
 namespace mx {
 namespace {
 
-mx_oracle::Mode omode(Rounding r) { return test::oracle_mode(r); }
-
 std::string oname(const ElemFormat& f) {
   // The oracle's names: catalogue names, and eXmY[fn|ieee] for generic floats.
   const std::string n(f.name_view());
@@ -33,34 +31,10 @@ std::string oname(const ElemFormat& f) {
   return s;
 }
 
+// The oracle reads the model's canonical string itself (mx_oracle::parse_dot_model), so what
+// it computes is what the string says: a field that to_string dropped would show here.
 mx_oracle::DotModel to_oracle(const AccumModel& m) {
-  mx_oracle::DotModel o;
-  o.kind = m.kind == AccumKind::kExact      ? mx_oracle::DotModel::Kind::kExact
-           : m.kind == AccumKind::kPairwise ? mx_oracle::DotModel::Kind::kPairwise
-                                            : mx_oracle::DotModel::Kind::kFused;
-  o.k = m.k;
-  o.split = m.split;
-  o.gran = m.gran;
-  o.w = m.w;
-  o.term_nearest = m.term_round == Rounding::kNearestEven;
-  o.acc = oname(m.acc);
-  o.step = omode(m.step_round);
-  o.conv = m.conv ? oname(*m.conv) : "";
-  o.acc_joins = m.acc_joins;
-  o.overflow_inf = m.overflow_inf;
-  o.zero_positive = m.zero_positive;
-  o.c_entry = m.c_entry == CEntry::kEnd     ? mx_oracle::DotModel::CEntry::kEnd
-              : m.c_entry == CEntry::kFirst ? mx_oracle::DotModel::CEntry::kFirst
-                                            : mx_oracle::DotModel::CEntry::kPromote;
-  o.promote_every = m.promote_every;
-  o.promote = oname(m.promote);
-  o.promote_mode = omode(m.promote_round);
-  o.block_scales = m.scale_order == ScaleOrder::kBlock;
-  o.out = oname(m.out);
-  o.out_mode = omode(m.out_round.mode);
-  o.out_overflow = m.out_round.overflow == Overflow::kSaturate ? mx_oracle::Overflow::kSaturate
-                                                               : mx_oracle::Overflow::kToNanOrInf;
-  return o;
+  return mx_oracle::parse_dot_model(to_string(m));
 }
 
 struct Case {
@@ -126,6 +100,7 @@ TEST(AccumModel, ParsesPresetsAndRoundTrips) {
     const AccumModel m = parse_accum_model(s);
     const AccumModel r = parse_accum_model(to_string(m));
     EXPECT_EQ(to_string(r), to_string(m)) << s;
+    EXPECT_EQ(r, m) << s;  // the models, not only their strings
   }
   const AccumModel mma = parse_accum_model("h100-mma");
   EXPECT_EQ(mma.k, 16);

@@ -312,4 +312,89 @@ class Model {
 
 uint32_t dot(const DotModel& model, const DotInput& in) { return Model(model, in).run(); }
 
+namespace {
+
+Mode mode_named(const std::string& v) {
+  if (v == "nearest-even") return Mode::kNearestEven;
+  if (v == "nearest-away") return Mode::kNearestAway;
+  if (v == "toward-zero") return Mode::kTowardZero;
+  if (v == "toward-positive") return Mode::kTowardPositive;
+  if (v == "toward-negative") return Mode::kTowardNegative;
+  if (v == "odd") return Mode::kOdd;
+  throw std::invalid_argument("oracle: unknown rounding " + v);
+}
+
+bool flag_named(const std::string& v, const char* off, const char* on) {
+  if (v == off) return false;
+  if (v == on) return true;
+  throw std::invalid_argument("oracle: expected " + std::string(off) + " or " + on + ": " + v);
+}
+
+}  // namespace
+
+DotModel parse_dot_model(const std::string& descriptor) {
+  DotModel m;
+  const auto colon = descriptor.find(':');
+  const std::string head = descriptor.substr(0, colon);
+  if (head == "exact")
+    m.kind = DotModel::Kind::kExact;
+  else if (head == "pairwise")
+    m.kind = DotModel::Kind::kPairwise;
+  else if (head == "fused")
+    m.kind = DotModel::Kind::kFused;
+  else
+    throw std::invalid_argument("oracle: unknown kind " + head);
+  std::size_t p = colon == std::string::npos ? descriptor.size() : colon + 1;
+  while (p < descriptor.size()) {
+    const auto q = std::min(descriptor.find(',', p), descriptor.size());
+    const std::string kv = descriptor.substr(p, q - p);
+    p = q + 1;
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) throw std::invalid_argument("oracle: not key=value: " + kv);
+    const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+    if (k == "k")
+      m.k = std::stoi(v);
+    else if (k == "split")
+      m.split = std::stoi(v);
+    else if (k == "gran")
+      m.gran = std::stoi(v);
+    else if (k == "w")
+      m.w = v == "inf" ? 0 : std::stoi(v);
+    else if (k == "terms")
+      m.term_nearest = flag_named(v, "toward-zero", "nearest-even");
+    else if (k == "acc")
+      m.acc = v;
+    else if (k == "round")
+      m.step = mode_named(v);
+    else if (k == "conv")
+      m.conv = v == "none" ? "" : v;
+    else if (k == "join")
+      m.acc_joins = flag_named(v, "0", "1");
+    else if (k == "ovf")
+      m.overflow_inf = flag_named(v, "ieee", "inf");
+    else if (k == "zero")
+      m.zero_positive = flag_named(v, "sign", "pos");
+    else if (k == "c")
+      m.c_entry = v == "end"       ? DotModel::CEntry::kEnd
+                  : v == "first"   ? DotModel::CEntry::kFirst
+                  : v == "promote" ? DotModel::CEntry::kPromote
+                                   : throw std::invalid_argument("oracle: unknown c=" + v);
+    else if (k == "promote")
+      m.promote_every = std::stoi(v);
+    else if (k == "promote-acc")
+      m.promote = v;
+    else if (k == "promote-round")
+      m.promote_mode = mode_named(v);
+    else if (k == "scales")
+      m.block_scales = flag_named(v, "product", "block");
+    else if (k == "out")
+      m.out = v;
+    else if (k == "out-round")
+      m.out_mode = mode_named(v);
+    else
+      throw std::invalid_argument("oracle: unknown key " + k);
+  }
+  return m;
+}
+
 }  // namespace mx_oracle

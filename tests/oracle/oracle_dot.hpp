@@ -33,7 +33,14 @@ struct DotModel {
   std::string out = "fp32";
   Mode out_mode = Mode::kNearestEven;
   Overflow out_overflow = Overflow::kToNanOrInf;
+
+  bool operator==(const DotModel&) const = default;
 };
+
+// The oracle's own reading of a canonical model string (emulator/accum_model.hpp's to_string:
+// "fused:k=16,w=25,..."): the kind, then key=value pairs over DotModel's defaults. Throws
+// std::invalid_argument on anything it does not know.
+DotModel parse_dot_model(const std::string& descriptor);
 
 struct DotInput {
   std::string a_fmt, b_fmt;

@@ -168,9 +168,13 @@ MxFormat operand_format(const char* arg, const std::string& name, int block) {
 }
 
 AccumModel model_of(const char* accum, const char* output_format) {
-  const std::string out = or_default(output_format, "fp32");
+  // As on the command line: an output format given here and out= in the model string must
+  // agree; the model's out-round= is kept (it used to be overridden with nearest-even).
+  cli::ModelFlags flags;
+  flags.accum = or_default(accum, "exact");
+  if (output_format) flags.output_format = output_format;
   try {
-    return cli::parse_model_flags(or_default(accum, "exact"), false, -1, out, "nearest-even");
+    return cli::parse_model_flags(flags);
   } catch (const AccumModelError& e) {
     throw Error(MXLAB_ERR_ACCUM, as_argument_names(e.what()));
   } catch (const std::runtime_error& e) {

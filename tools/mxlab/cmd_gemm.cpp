@@ -35,6 +35,15 @@ Tensor read_matrix(const std::string& flag, const std::string& spec) {
   return t;
 }
 
+ModelFlags model_flags(const GemmArgs& g, const CLI::App& sub) {
+  ModelFlags f;
+  f.accum = g.accum;
+  if (sub.count("--promote-every")) f.promote_every = g.promote_every;
+  if (sub.count("--output-format")) f.output_format = g.output_format;
+  if (sub.count("--rounding")) f.rounding = g.rounding;
+  return f;
+}
+
 int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   if (g.block_size < 1)
     throw std::runtime_error(fmt::format("--block-size must be >= 1 (got {})", g.block_size));
@@ -44,8 +53,7 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   if ((fa.block_size > 0) != (fb.block_size > 0))
     throw std::runtime_error(fmt::format(
         "--format-b {}: both operands must have a shared scale or neither", g.format_b));
-  const AccumModel model = parse_model_flags(g.accum, sub.count("--promote-every") > 0,
-                                             g.promote_every, g.output_format, g.rounding);
+  const AccumModel model = parse_model_flags(model_flags(g, sub));
   check_writable("--output", g.output);
   check_distinct_files({{"--a", g.a}, {"--b", g.b}, {"--c", g.c}}, {{"--output", g.output}});
   const int threads = resolve_threads(g.threads);
@@ -107,15 +115,16 @@ void register_gemm(CLI::App& app, std::vector<Command>& out) {
       ->required();
   sub->add_option("--format-b", g->format_b, "format of B (default: --format)");
   sub->add_option("--block-size", g->block_size, "elements per shared scale along K (default 32)");
-  sub->add_option("--accum", g->accum,
-                  "exact | fp32-seq | fp32-pairwise | h100-mma | h100-wgmma | h100-wgmma-fast | "
-                  "fused:k=16,w=25,acc=fp32,round=toward-zero,... (see results/GOLDEN_VECTORS.md)");
+  sub->add_option("--accum", g->accum, accum_help(true) + " (default exact)");
   sub->add_option(
       "--promote-every", g->promote_every,
       "promotion interval N (fused models): partial sums go into fp32 every N products");
   sub->add_option("--output-format", g->output_format,
-                  "rounding target of the output (fp32, bf16, fp16, eXmY)");
-  sub->add_option("--rounding", g->rounding, "rounding of the output into --output-format");
+                  "rounding target of the output (fp32, bf16, fp16, eXmY); the model's out= "
+                  "(default fp32)");
+  sub->add_option("--rounding", g->rounding,
+                  "rounding of the output into --output-format; the model's out-round= "
+                  "(default nearest-even)");
   add_int_option(sub, "--threads", g->threads,
                  "worker threads (default: all cores); results do not depend on it");
   out.push_back({sub, [g, sub] { return run_gemm(*g, *sub); }});

@@ -35,8 +35,12 @@ int run_golden(const GoldenArgs& g, const CLI::App& sub) {
   if ((spec.a.format.block_size > 0) != (spec.b.format.block_size > 0))
     throw std::runtime_error(fmt::format(
         "--format-b {}: both operands must have a shared scale or neither", g.format_b));
-  spec.model = parse_model_flags(g.accum, sub.count("--promote-every") > 0, g.promote_every,
-                                 g.output_format, g.rounding);
+  ModelFlags mf;
+  mf.accum = g.accum;
+  if (sub.count("--promote-every")) mf.promote_every = g.promote_every;
+  if (sub.count("--output-format")) mf.output_format = g.output_format;
+  if (sub.count("--rounding")) mf.rounding = g.rounding;
+  spec.model = parse_model_flags(mf);
   spec.cases = static_cast<std::size_t>(g.cases);
   spec.k = static_cast<std::size_t>(g.k);
   spec.seed = g.seed;
@@ -44,9 +48,15 @@ int run_golden(const GoldenArgs& g, const CLI::App& sub) {
   if (!g.hex.empty()) check_writable("--hex", g.hex);
   check_distinct_files({}, {{"--output", g.output}, {"--hex", g.hex}});
   const auto cases = make_golden(spec);
-  const std::string provenance =
-      fmt::format("{}; mxlab golden --format {} --accum {} --cases {} --seed {} --k {}",
-                  version_string(), g.format, g.accum, g.cases, g.seed, g.k);
+  // The command as given (the model's every field is in the file's accum attributes).
+  std::string cmd = fmt::format("mxlab golden --format {}", g.format);
+  if (!g.format_b.empty()) cmd += " --format-b " + g.format_b;
+  cmd += fmt::format(" --accum {} --cases {} --seed {} --k {}", g.accum, g.cases, g.seed, g.k);
+  if (sub.count("--block-size")) cmd += fmt::format(" --block-size {}", g.block_size);
+  if (mf.promote_every) cmd += fmt::format(" --promote-every {}", *mf.promote_every);
+  if (mf.output_format) cmd += " --output-format " + *mf.output_format;
+  if (mf.rounding) cmd += " --rounding " + *mf.rounding;
+  const std::string provenance = fmt::format("{}; {}", version_string(), cmd);
   // Both outputs or neither: written to temporary files, then renamed.
   StagedOutputs out;
   if (!g.hex.empty()) {
@@ -67,15 +77,18 @@ void register_golden(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--format", g->format, "operand format (mxfp8_e4m3, ..., or an element format)")
       ->required();
   sub->add_option("--format-b", g->format_b, "format of the second operand (default: --format)");
-  sub->add_option("--accum", g->accum, "accumulator model (see mxlab gemm --help)")->required();
+  sub->add_option("--accum", g->accum, accum_help(true))->required();
   add_i64_option(sub, "--cases", g->cases,
                  "number of cases (the first ones are fixed edge cases; default 64)");
   add_u64_option(sub, "--seed", g->seed, "seed of the random cases (default 0)");
   add_i64_option(sub, "--k", g->k, "dot-product length (default 32)");
   sub->add_option("--block-size", g->block_size, "elements per shared scale (default 32)");
   sub->add_option("--promote-every", g->promote_every, "promotion interval N (fused models)");
-  sub->add_option("--output-format", g->output_format, "output format (default fp32)");
-  sub->add_option("--rounding", g->rounding, "rounding into the output format");
+  sub->add_option("--output-format", g->output_format,
+                  "output format; the model's out= (default fp32)");
+  sub->add_option("--rounding", g->rounding,
+                  "rounding into the output format; the model's out-round= (default "
+                  "nearest-even)");
   sub->add_option("--output", g->output, "HDF5 file (replaced atomically)")->required();
   sub->add_option("--hex", g->hex, "also write $readmemh text, one case per line");
   out.push_back({sub, [g, sub] { return run_golden(*g, *sub); }});

@@ -33,7 +33,7 @@ struct HwcheckArgs {
 std::string ulp_str(std::uint64_t u) { return u == kNanMismatch ? "NaN" : fmt::format("{}", u); }
 
 int run_hwcheck(const HwcheckArgs& h) {
-  const AccumModel model = parse_accum_model(h.accum);  // AccumModelError names --accum
+  const AccumModel model = parse_accum_flag("--accum", h.accum);
   if (!(model.out == kFp32))
     throw std::runtime_error("--accum: the output format must be fp32 (captures are fp32)");
   const int threads = resolve_threads(h.threads);
@@ -78,10 +78,7 @@ void register_hwcheck(CLI::App& app, std::vector<Command>& out) {
   CLI::App* sub = app.add_subcommand(
       "hwcheck", "agreement of an accumulator model with a hardware capture (tools/hw/probe.py)");
   sub->add_option("--data", h->data, "capture file (HDF5, layout mxlab-hwprobe-v1)")->required();
-  sub->add_option("--accum", h->accum,
-                  "model: h100-mma | h100-wgmma | h100-wgmma-fast | fused:k=...,w=... "
-                  "(see results/GOLDEN_VECTORS.md)")
-      ->required();
+  sub->add_option("--accum", h->accum, accum_help(true))->required();
   sub->add_option("--group", h->groups,
                   "only capture groups whose name contains this (repeatable)");
   add_int_option(sub, "--threads", h->threads, "worker threads (default: all cores)");

@@ -95,15 +95,7 @@ void print(const FitResult& r) {
 int run_hwfit(const HwfitArgs& h) {
   const int threads = resolve_threads(h.threads);
   std::optional<AccumModel> expect;
-  if (!h.expect.empty()) {
-    try {
-      expect = parse_accum_model(h.expect);
-    } catch (const AccumModelError& e) {  // its message names --accum; this flag is --expect
-      std::string msg = e.what();
-      if (msg.rfind("--accum", 0) == 0) msg = "--expect" + msg.substr(7);
-      throw std::runtime_error(msg);
-    }
-  }
+  if (!h.expect.empty()) expect = parse_accum_flag("--expect", h.expect);
   if (!h.report.empty()) check_writable("--report", h.report);
   check_distinct_files({{"--data", h.data}}, {{"--report", h.report}});
   const ProbeFile pf = read_probe(h.data, h.groups);

@@ -10,15 +10,9 @@
 #include "emulator/accum_model.hpp"
 #include "emulator/thread_group.hpp"
 #include "formats/mx_format.hpp"
-#include "tools/mxlab/gemm_inputs.hpp"  // parse_operand_format, parse_model_flags
+#include "tools/mxlab/gemm_inputs.hpp"  // UsageError, parse_operand_format, parse_model_flags
 
 namespace mx::cli {
-
-// Thrown for a bad combination of flags (exit status 2); other errors exit with 1.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct Command {
   CLI::App* sub;
@@ -36,6 +30,7 @@ void register_gemm(CLI::App&, std::vector<Command>&);
 void register_golden(CLI::App&, std::vector<Command>&);
 void register_hwcheck(CLI::App&, std::vector<Command>&);
 void register_hwfit(CLI::App&, std::vector<Command>&);
+void register_accum(CLI::App&, std::vector<Command>&);
 
 void register_ptq(CLI::App&, std::vector<Command>&);
 void register_eval(CLI::App&, std::vector<Command>&);

@@ -1,6 +1,7 @@
 // The inputs of a GEMM or dot product as the front ends take them (gemm_inputs.hpp).
 #include "tools/mxlab/gemm_inputs.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -28,33 +29,67 @@ MxFormat parse_operand_format(const std::string& flag, const std::string& name, 
   return f;
 }
 
-AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
-                             const std::string& output_format, const std::string& rounding) {
-  AccumModel model = parse_accum_model(accum);  // AccumModelError names --accum
-  if (promote_given) {
-    if (promote_every < 0)
-      throw std::runtime_error(fmt::format("--promote-every must be >= 0 (got {})", promote_every));
+AccumModel parse_accum_flag(const std::string& flag, const std::string& value,
+                            std::vector<std::string>* given) {
+  try {
+    return parse_accum_model(value, given);
+  } catch (const AccumModelError& e) {
+    throw std::runtime_error(fmt::format("{}: {}", flag, e.what()));
+  }
+}
+
+AccumModel parse_model_flags(const ModelFlags& f) {
+  std::vector<std::string> given;
+  AccumModel model = parse_accum_flag("--accum", f.accum, &given);
+  auto in_accum = [&](const char* key) {
+    return std::find(given.begin(), given.end(), key) != given.end();
+  };
+  // A flag and its key in --accum must agree; the flag alone sets the field.
+  auto reconcile = [&](const char* flag, const std::string& flag_value, const char* key,
+                       auto&& apply) {
+    const AccumField* field = find_accum_field(key);
+    const std::string from_accum = field->get(model);
+    AccumModel with_flag = model;
+    apply(with_flag);
+    if (in_accum(key) && field->get(with_flag) != from_accum)
+      throw UsageError(fmt::format("{} {} conflicts with {}={} in --accum {} (give one of them)",
+                                   flag, flag_value, key, from_accum, f.accum));
+    model = with_flag;
+  };
+  if (f.promote_every) {
+    const int n = *f.promote_every;
+    if (n < 0) throw std::runtime_error(fmt::format("--promote-every must be >= 0 (got {})", n));
     if (model.kind != AccumKind::kFused)
       throw std::runtime_error("--promote-every applies to fused models only");
-    model.promote_every = promote_every;
+    reconcile("--promote-every", std::to_string(n), "promote",
+              [&](AccumModel& m) { m.promote_every = n; });
   }
-  try {
-    model.out = parse_elem_format(output_format);
-  } catch (const FormatError& e) {
-    throw std::runtime_error(fmt::format("--output-format: {}", e.what()));
+  if (f.output_format) {
+    ElemFormat out;
+    try {
+      out = parse_elem_format(*f.output_format);
+    } catch (const FormatError& e) {
+      throw std::runtime_error(fmt::format("--output-format: {}", e.what()));
+    }
+    if (out.bits > 32 || out.is_scale())
+      throw std::runtime_error(
+          fmt::format("--output-format {}: not an output format", *f.output_format));
+    reconcile("--output-format", *f.output_format, "out", [&](AccumModel& m) { m.out = out; });
   }
-  if (model.out.bits > 32 || model.out.is_scale())
-    throw std::runtime_error(
-        fmt::format("--output-format {}: not an output format", output_format));
-  const auto rnd = parse_rounding(rounding);
-  if (!rnd || *rnd == Rounding::kStochastic)
-    throw std::runtime_error(
-        fmt::format("--rounding: unknown or unsupported rounding mode '{}'", rounding));
-  model.out_round.mode = *rnd;
+  if (f.rounding) {
+    const auto rnd = parse_rounding(*f.rounding);
+    if (!rnd || *rnd == Rounding::kStochastic)
+      throw std::runtime_error(
+          fmt::format("--rounding: unknown or unsupported rounding mode '{}'", *f.rounding));
+    reconcile("--rounding", *f.rounding, "out-round",
+              [&](AccumModel& m) { m.out_round.mode = *rnd; });
+  }
   try {
     validate(model);
   } catch (const AccumModelError& e) {
-    throw std::runtime_error(fmt::format("{} (with --promote-every {})", e.what(), promote_every));
+    throw std::runtime_error(f.promote_every ? fmt::format("--accum: {} (with --promote-every {})",
+                                                           e.what(), *f.promote_every)
+                                             : fmt::format("--accum: {}", e.what()));
   }
   return model;
 }

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   mx::cli::register_golden(app, commands);
   mx::cli::register_hwcheck(app, commands);
   mx::cli::register_hwfit(app, commands);
+  mx::cli::register_accum(app, commands);
   mx::cli::register_ptq(app, commands);
   mx::cli::register_eval(app, commands);
   try {

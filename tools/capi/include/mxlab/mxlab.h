@@ -16,10 +16,9 @@
  *   rounding    nearest-even (NULL) | nearest-away | toward-zero | toward-positive |
  *               toward-negative | odd | stochastic (seed 0, keyed by element index as the CLI)
  *   scale_rule  floor (NULL, OCP) | ceil | even | rceil
- *   accum       the CLI's --accum: exact (NULL) | fp32-seq | fp32-pairwise | h100-mma |
- *               h100-wgmma | h100-wgmma-fast | h100-mma-fp8 | h100-cublas-fp8 |
- *               h100-cublas-fp8-fast | h100-mma-fp16 | h100-mma-bf16 |
- *               fused:k=..,w=..,acc=..,round=.. | PRESET:key=value,... (results/GOLDEN_VECTORS.md)
+ *   accum       the CLI's --accum: exact (NULL), KIND:key=value,... or PRESET[:key=value,...];
+ *               `mxlab accum --list` prints the kinds, keys and presets (one table,
+ *               emulator/accum_model.cpp; results/GOLDEN_VECTORS.md)
  * Elements are quantized with overflow = saturate and the OCP (not microxcaling) semantics,
  * the CLI's defaults. Blocks are block_size contiguous values; the last block may be short.
  * An input array may alias an output array of the same type (y == x).
@@ -96,8 +95,9 @@ MXLAB_API int mxlab_dot(const uint32_t* a_codes, const uint8_t* a_scales, const 
 
 /* out = A * B (+ C) as `mxlab gemm`: row-major a (m x k) and b (k x n) quantized along k
  * (A by rows, B by columns), c (m x n) or NULL, out (m x n). output_format: the rounding
- * target of each output (NULL = "fp32"; bf16, fp16, eXmY), rounded nearest-even and stored
- * as its float value. For element formats with infinities, +-Inf inputs stay +-Inf. */
+ * target of each output (NULL = the model's out=, fp32 unless given; bf16, fp16, eXmY; a
+ * value that differs from an out= in accum is an error), rounded with the model's out-round=
+ * (nearest-even unless given) and stored as its float value. For element formats with infinities, +-Inf inputs stay +-Inf. */
 MXLAB_API int mxlab_gemm_f32(const float* a, const float* b, const float* c, float* out, size_t m,
                              size_t n, size_t k, const char* format, const char* format_b,
                              int block_size, const char* accum, const char* output_format);
