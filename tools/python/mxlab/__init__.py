@@ -153,11 +153,13 @@ def encode(x, format: str, block_size: int | None = None, axis: int = -1,
 
 def gemm(a, b, c=None, format: str = "mxfp8_e4m3", format_b: str | None = None,
          block_size: int = 32, accum: str | AccumModel = "exact", promote_every: int | None = None,
-         output_format: str = "fp32", rounding: str = "nearest-even",
+         output_format: str | None = None, rounding: str | None = None,
          threads: int | None = None) -> _np.ndarray:
     """C = A B (+ C0) as ``mxlab gemm``: a (M x K) and b (K x N) quantized along K in `format`
     (`format_b` for b; E8M0-scaled MX or element formats), multiplied under the accumulator model
-    `accum` (a string or :class:`AccumModel`), rounded into `output_format`. c: optional M x N
+    `accum` (a string or :class:`AccumModel`), rounded into `output_format` with `rounding`
+    (None: the model's out= / out-round=, fp32 and nearest-even unless it names them; a value
+    that contradicts them is a ValueError, as in the CLI). c: optional M x N
     addend (float64 is rounded to float32). Returns float32 M x N. Inputs are converted as in
     :func:`quantize`; the result does not depend on `threads`."""
     A = _values(a, "--a")
@@ -170,14 +172,14 @@ def gemm(a, b, c=None, format: str = "mxfp8_e4m3", format_b: str | None = None,
                       block_size=_int(block_size, "--block-size"),
                       accum=_str(accum, "--accum"),
                       promote_every=_int(promote_every, "--promote-every", True),
-                      output_format=_str(output_format, "--output-format"),
-                      rounding=_str(rounding, "--rounding"), threads=_threads(threads))
+                      output_format=_str(output_format, "--output-format", True),
+                      rounding=_str(rounding, "--rounding", True), threads=_threads(threads))
 
 
 def golden(format: str, accum: str | AccumModel = "exact", cases: int = 64, seed: int = 0,
            k: int = 32, format_b: str | None = None, block_size: int = 32,
-           promote_every: int | None = None, output_format: str = "fp32",
-           rounding: str = "nearest-even") -> dict:
+           promote_every: int | None = None, output_format: str | None = None,
+           rounding: str | None = None) -> dict:
     """Golden test vectors as ``mxlab golden`` makes them (same cases for the same seed).
 
     Returns a dict of numpy arrays: a, b (cases x k float32 inputs), c (addends), a_codes, b_codes
@@ -191,8 +193,8 @@ def golden(format: str, accum: str | AccumModel = "exact", cases: int = 64, seed
                         format_b=_str(format_b, "--format-b", True),
                         block_size=_int(block_size, "--block-size"),
                         promote_every=_int(promote_every, "--promote-every", True),
-                        output_format=_str(output_format, "--output-format"),
-                        rounding=_str(rounding, "--rounding"))
+                        output_format=_str(output_format, "--output-format", True),
+                        rounding=_str(rounding, "--rounding", True))
 
 
 def ptq(weights, activations, algorithm: str = "rtn", weight_format: str = "mxint4",

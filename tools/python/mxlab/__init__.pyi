@@ -44,11 +44,12 @@ def encode(x: npt.ArrayLike, format: str, block_size: int | None = ..., axis: in
 def gemm(a: npt.ArrayLike, b: npt.ArrayLike, c: npt.ArrayLike | None = ...,
          format: str = ..., format_b: str | None = ..., block_size: int = ...,
          accum: str | AccumModel = ..., promote_every: int | None = ...,
-         output_format: str = ..., rounding: str = ..., threads: int | None = ...) -> np.ndarray: ...
+         output_format: str | None = ..., rounding: str | None = ...,
+         threads: int | None = ...) -> np.ndarray: ...
 def golden(format: str, accum: str | AccumModel = ..., cases: int = ..., seed: int = ...,
            k: int = ..., format_b: str | None = ..., block_size: int = ...,
-           promote_every: int | None = ..., output_format: str = ...,
-           rounding: str = ...) -> dict[str, Any]: ...
+           promote_every: int | None = ..., output_format: str | None = ...,
+           rounding: str | None = ...) -> dict[str, Any]: ...
 def ptq(weights: npt.ArrayLike, activations: npt.ArrayLike, algorithm: str = ...,
         weight_format: str = ..., act_format: str = ..., block_size: int = ...,
         alpha: float = ..., group_size: int = ..., damp: float = ..., act_order: bool = ...,

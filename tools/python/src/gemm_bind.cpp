@@ -28,10 +28,17 @@ MxFormat operand_format(const std::string& flag, const std::string& name, int bl
   return cli::parse_operand_format(flag, name, block);
 }
 
+// As the CLI: a flag left out (None) keeps the model's field; one given sets it, and one that
+// contradicts the model's out= / out-round= / promote= is an error naming both.
 AccumModel model_flags(const std::string& accum, std::optional<int> promote_every,
-                       const std::string& output_format, const std::string& rounding) {
-  return cli::parse_model_flags(accum, promote_every.has_value(), promote_every.value_or(-1),
-                                output_format, rounding);
+                       const std::optional<std::string>& output_format,
+                       const std::optional<std::string>& rounding) {
+  cli::ModelFlags f;
+  f.accum = accum;
+  f.promote_every = promote_every;
+  f.output_format = output_format;
+  f.rounding = rounding;
+  return cli::parse_model_flags(f);
 }
 
 // quantize_operand reads a Tensor: the matrix is copied once (the GEMM costs K times more).
@@ -55,8 +62,9 @@ Tensor to_tensor(const Array& x, const char* flag) {
 
 nb::object gemm_py(Array a, Array b, std::optional<Array> c, const std::string& format,
                    std::optional<std::string> format_b, int block_size, const std::string& accum,
-                   std::optional<int> promote_every, const std::string& output_format,
-                   const std::string& rounding, std::optional<int> threads_arg) {
+                   std::optional<int> promote_every,
+                   const std::optional<std::string>& output_format,
+                   const std::optional<std::string>& rounding, std::optional<int> threads_arg) {
   if (block_size < 1) throw ArgError(fmt::format("--block-size must be >= 1 (got {})", block_size));
   const MxFormat fa = operand_format("--format", format, block_size);
   const MxFormat fb = format_b ? operand_format("--format-b", *format_b, block_size) : fa;
@@ -109,7 +117,8 @@ nb::object gemm_py(Array a, Array b, std::optional<Array> c, const std::string& 
 nb::dict golden_py(const std::string& format, const std::string& accum, long long cases,
                    std::uint64_t seed, long long k, std::optional<std::string> format_b,
                    int block_size, std::optional<int> promote_every,
-                   const std::string& output_format, const std::string& rounding) {
+                   const std::optional<std::string>& output_format,
+                   const std::optional<std::string>& rounding) {
   if (block_size < 1) throw ArgError(fmt::format("--block-size must be >= 1 (got {})", block_size));
   if (cases < 1 || cases > 10000000)
     throw ArgError(fmt::format("--cases must be 1..10000000 (got {})", cases));
@@ -170,11 +179,11 @@ nb::dict golden_py(const std::string& format, const std::string& accum, long lon
 void register_gemm(nb::module_& m) {
   using namespace nb::literals;
   m.def("gemm", &gemm_py, "a"_a, "b"_a, "c"_a.none(), "format"_a, "format_b"_a.none(),
-        "block_size"_a, "accum"_a, "promote_every"_a.none(), "output_format"_a, "rounding"_a,
-        "threads"_a.none());
+        "block_size"_a, "accum"_a, "promote_every"_a.none(), "output_format"_a.none(),
+        "rounding"_a.none(), "threads"_a.none());
   m.def("golden", &golden_py, "format"_a, "accum"_a, "cases"_a, "seed"_a, "k"_a,
-        "format_b"_a.none(), "block_size"_a, "promote_every"_a.none(), "output_format"_a,
-        "rounding"_a);
+        "format_b"_a.none(), "block_size"_a, "promote_every"_a.none(), "output_format"_a.none(),
+        "rounding"_a.none());
 }
 
 }  // namespace mx::py
