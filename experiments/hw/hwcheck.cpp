@@ -8,23 +8,14 @@
 #include <hdf5.h>
 
 #include "emulator/gemm.hpp"
+#include "emulator/io/h5.hpp"
 #include "formats/catalog.hpp"
 
 namespace mx {
 
 namespace {
 
-struct H5 {
-  hid_t id = H5I_INVALID_HID;
-  herr_t (*close)(hid_t) = nullptr;
-  H5(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  H5(const H5&) = delete;
-  H5& operator=(const H5&) = delete;
-  ~H5() {
-    if (id >= 0 && close) close(id);
-  }
-  explicit operator bool() const { return id >= 0; }
-};
+using H5 = h5::Id;  // RAII for HDF5 identifiers (emulator/io/h5.hpp)
 
 // A string attribute (fixed or variable length); `required` throws when absent.
 std::string str_attr(hid_t obj, const char* name, const std::string& where, bool required) {
@@ -32,28 +23,9 @@ std::string str_attr(hid_t obj, const char* name, const std::string& where, bool
     if (required) throw HwCheckError(fmt::format("{}: missing attribute '{}'", where, name));
     return {};
   }
-  H5 a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
-  H5 type(H5Aget_type(a.id), H5Tclose);
-  if (!a || H5Tget_class(type.id) != H5T_STRING)
-    throw HwCheckError(fmt::format("{}: attribute '{}' is not a string", where, name));
-  if (H5Tis_variable_str(type.id) > 0) {
-    H5 mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.id, H5T_VARIABLE);
-    H5Tset_cset(mem.id, H5Tget_cset(type.id));
-    char* s = nullptr;
-    if (H5Aread(a.id, mem.id, &s) < 0 || !s)
-      throw HwCheckError(fmt::format("{}: cannot read attribute '{}'", where, name));
-    std::string out(s);
-    H5free_memory(s);
-    return out;
-  }
-  const std::size_t n = H5Tget_size(type.id);
-  std::string out(n, '\0');
-  H5 mem(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(mem.id, n);
-  if (H5Aread(a.id, mem.id, out.data()) < 0)
-    throw HwCheckError(fmt::format("{}: cannot read attribute '{}'", where, name));
-  out.resize(std::min(out.find('\0'), out.size()));
+  std::string out;
+  if (!h5::read_attr_str(obj, name, &out))
+    throw HwCheckError(fmt::format("{}: attribute '{}' is not a readable string", where, name));
   return out;
 }
 
@@ -154,7 +126,7 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
 }  // namespace
 
 ProbeFile read_probe(const std::string& path, const std::vector<std::string>& filters) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  h5::quiet();
   if (!std::filesystem::exists(path))
     throw HwCheckError(fmt::format("--data {}: no such file", path));
   if (H5Fis_hdf5(path.c_str()) <= 0)
@@ -186,13 +158,11 @@ ProbeFile read_probe(const std::string& path, const std::vector<std::string>& fi
 namespace {
 
 void put_str_attr(hid_t obj, const char* name, const std::string& v, const std::string& where) {
-  H5 type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.id, std::max<std::size_t>(1, v.size()));
-  H5 space(H5Screate(H5S_SCALAR), H5Sclose);
-  H5 a(H5Acreate2(obj, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  const std::string buf = v.empty() ? std::string(1, '\0') : v;
-  if (!a || H5Awrite(a.id, type.id, buf.data()) < 0)
+  try {
+    h5::attr_fixed_str(obj, name, v);
+  } catch (const std::runtime_error&) {
     throw HwCheckError(fmt::format("{}: cannot write attribute '{}'", where, name));
+  }
 }
 
 template <typename T>
@@ -207,7 +177,7 @@ void put_ds(hid_t grp, const char* name, hid_t ftype, hid_t mtype, const std::ve
 }  // namespace
 
 void write_probe(const std::string& path, const ProbeFile& pf) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  h5::quiet();
   const std::string tmp = path + ".tmp";
   {
     H5 f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);

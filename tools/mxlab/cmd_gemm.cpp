@@ -10,6 +10,7 @@
 #include "emulator/accum_model.hpp"
 #include "emulator/gemm.hpp"
 #include "emulator/io/tensor_io.hpp"
+#include "emulator/operand.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
 #include "tools/mxlab/commands.hpp"
@@ -85,25 +86,6 @@ AccumModel parse_model_flags(const std::string& accum, bool promote_given, int p
 
 namespace {
 
-// A representable value passes through unchanged: for an element format with infinities
-// (e5m2, fp16, ...), an input of +-Inf stays +-Inf instead of saturating (the overflow policy
-// is for finite values beyond the range). MX blocks are not touched: there, an Inf in a block
-// gives the NaN scale (OCP MX v1.0 §6.3 as DESIGN.md states).
-void keep_infinities(const Tensor& t, int k_axis, MxMatrix& q) {
-  if (q.block > 0) return;
-  const RoundSpec keep{Rounding::kNearestEven, Overflow::kToNanOrInf, 0};
-  const std::uint32_t pos = encode(q.elem, HUGE_VAL, keep), neg = encode(q.elem, -HUGE_VAL, keep);
-  if (!std::isinf(decode(q.elem, pos))) return;  // no infinities in this format
-  const std::size_t cols = t.shape[1];
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const double v = t.dtype == DType::kF32 ? double{t.f32[i]} : t.f64[i];
-    if (!std::isinf(v)) continue;
-    const std::size_t r = i / cols, c = i % cols;  // (row, col) of the input matrix
-    const std::size_t at = k_axis == 1 ? r * q.k + c : c * q.k + r;
-    q.codes[at] = v > 0 ? pos : neg;
-  }
-}
-
 Tensor read_matrix(const std::string& flag, const std::string& spec) {
   Tensor t = read_tensor(spec);
   if (t.shape.size() != 2)
@@ -152,10 +134,10 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   BlockSpec sa, sb;
   sa.format = fa;
   sb.format = fb;
-  MxMatrix qa = quantize_operand(a, 1, sa, threads, "--a");
-  MxMatrix qb = quantize_operand(b, 0, sb, threads, "--b");
-  keep_infinities(a, 1, qa);
-  keep_infinities(b, 0, qb);
+  // The library's operand policy (emulator/operand.hpp): +-Inf stays +-Inf in a bare element
+  // format that has infinities.
+  const MxMatrix qa = quantize_gemm_operand(a, 1, sa, threads, "--a");
+  const MxMatrix qb = quantize_gemm_operand(b, 0, sb, threads, "--b");
   GemmOptions opt;
   opt.model = model;
   opt.threads = threads;
@@ -197,5 +179,7 @@ void register_gemm(CLI::App& app, std::vector<Command>& out) {
                   "worker threads (default: all cores); results do not depend on it");
   out.push_back({sub, [g, sub] { return run_gemm(*g, *sub); }});
 }
+
+MXLAB_COMMAND(50, register_gemm);
 
 }  // namespace mx::cli

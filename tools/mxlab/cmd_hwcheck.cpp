@@ -93,4 +93,6 @@ void register_hwcheck(CLI::App& app, std::vector<Command>& out) {
   out.push_back({sub, [h] { return run_hwcheck(*h); }});
 }
 
+MXLAB_COMMAND(70, register_hwcheck);
+
 }  // namespace mx::cli

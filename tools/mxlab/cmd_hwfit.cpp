@@ -159,4 +159,6 @@ void register_hwfit(CLI::App& app, std::vector<Command>& out) {
   out.push_back({sub, [h] { return run_hwfit(*h); }});
 }
 
+MXLAB_COMMAND(80, register_hwfit);
+
 }  // namespace mx::cli

@@ -13,20 +13,7 @@
 #include "formats/compat_microxcaling.hpp"
 #include "tools/mxlab/commands.hpp"
 
-#ifndef MXLAB_VERSION
-#define MXLAB_VERSION "0.0.0"
-#endif
-#ifndef MXLAB_GIT_REVISION
-#define MXLAB_GIT_REVISION "unknown"
-#endif
-
 namespace mx::cli {
-
-std::string version_number() { return MXLAB_VERSION; }
-std::string git_revision() { return MXLAB_GIT_REVISION; }
-std::string version_string() {
-  return fmt::format("mxlab {} ({})", MXLAB_VERSION, MXLAB_GIT_REVISION);
-}
 
 void check_writable(const std::string& flag, const std::string& path) {
   std::string file = path;
@@ -175,5 +162,7 @@ void register_quantize(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--threads", args->threads, "worker threads (default: all cores)");
   out.push_back({sub, [args, sub] { return run_quantize(*args, *sub); }});
 }
+
+MXLAB_COMMAND(10, register_quantize);
 
 }  // namespace mx::cli

@@ -23,25 +23,25 @@ struct Command {
   std::function<int()> run;
 };
 
+// Subcommands register themselves: each cmd_*.cpp defines register_X(app, out), which adds
+// its CLI::App and pushes a Command, and names it once at namespace scope with
+// MXLAB_COMMAND(rank, register_X). main() calls them in rank order, the order of
+// `mxlab --help`. A new command is a new cmd_X.cpp and one line in tools/CMakeLists.txt.
+using RegisterFn = void (*)(CLI::App&, std::vector<Command>&);
+bool add_command(int rank, RegisterFn fn);  // for MXLAB_COMMAND; returns true
+void register_commands(CLI::App& app, std::vector<Command>& out);  // all, in rank order
+#define MXLAB_COMMAND(rank, fn) \
+  [[maybe_unused]] static const bool mxlab_command_##fn = ::mx::cli::add_command(rank, fn)
+
 std::string version_string();
 std::string version_number();  // e.g. 0.1.0
-std::string git_revision();    // short hash baked in at configure time
-void register_quantize(CLI::App& app, std::vector<Command>& out);
-void register_formats(CLI::App& app, std::vector<Command>& out);
-void register_sweep(CLI::App&, std::vector<Command>&);
-void register_table(CLI::App&, std::vector<Command>&);
-void register_gemm(CLI::App&, std::vector<Command>&);
-void register_golden(CLI::App&, std::vector<Command>&);
-void register_hwcheck(CLI::App&, std::vector<Command>&);
-void register_hwfit(CLI::App&, std::vector<Command>&);
+std::string git_revision();    // short hash of the build (generated at build time)
 
 // Shared by gemm and golden: an operand format (E8M0-scaled MX or element format, <= 16
 // bits) and the accumulator model with its output format and rounding. Throw naming the flag.
 MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block);
 AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
                              const std::string& output_format, const std::string& rounding);
-void register_ptq(CLI::App&, std::vector<Command>&);
-void register_eval(CLI::App&, std::vector<Command>&);
 
 // Checks before any work that `path`'s folder exists and is writable, so a bad output
 // path fails fast and leaves nothing behind. Throws naming the flag.
