@@ -168,8 +168,9 @@ std::string diff(const AccumModel& a, const AccumModel& b) {
   const auto pa = params_of(a), pb = params_of(b);
   std::string out;
   for (const auto& [k, v] : pb) {
+    // An init-capture: Clang 14 cannot capture a structured binding (C++20 P1091).
     const auto it =
-        std::find_if(pa.begin(), pa.end(), [&](const auto& kv) { return kv.first == k; });
+        std::find_if(pa.begin(), pa.end(), [&key = k](const auto& kv) { return kv.first == key; });
     if (it == pa.end() || it->second != v) out += (out.empty() ? "" : ",") + k + "=" + v;
   }
   return out;

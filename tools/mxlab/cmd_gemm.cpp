@@ -27,65 +27,6 @@ struct GemmArgs {
   int threads = 0;
 };
 
-}  // namespace
-
-MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block) {
-  MxFormat f;
-  try {
-    f = parse_mx_format(name);
-  } catch (const FormatError& e) {
-    throw std::runtime_error(fmt::format("{}: {}", flag, e.what()));
-  }
-  if (f.block_size > 0 && f.scale != ScaleFormat::kE8m0)
-    throw std::runtime_error(fmt::format(
-        "{} {}: gemm supports E8M0-scaled MX formats and element formats only", flag, name));
-  if (f.elem.bits > 16 || f.elem.is_scale())
-    throw std::runtime_error(
-        fmt::format("{} {}: element formats of up to 16 bits only", flag, name));
-  if (f.block_size > 0) f.block_size = block;
-  return f;
-}
-
-AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
-                             const std::string& output_format, const std::string& rounding) {
-  GemmArgs g;
-  g.accum = accum;
-  g.output_format = output_format;
-  g.rounding = rounding;
-  g.promote_every = promote_every;
-  AccumModel model = parse_accum_model(g.accum);  // AccumModelError names --accum
-  if (promote_given) {
-    if (g.promote_every < 0)
-      throw std::runtime_error(
-          fmt::format("--promote-every must be >= 0 (got {})", g.promote_every));
-    if (model.kind != AccumKind::kFused)
-      throw std::runtime_error("--promote-every applies to fused models only");
-    model.promote_every = g.promote_every;
-  }
-  try {
-    model.out = parse_elem_format(g.output_format);
-  } catch (const FormatError& e) {
-    throw std::runtime_error(fmt::format("--output-format: {}", e.what()));
-  }
-  if (model.out.bits > 32 || model.out.is_scale())
-    throw std::runtime_error(
-        fmt::format("--output-format {}: not an output format", g.output_format));
-  const auto rnd = parse_rounding(g.rounding);
-  if (!rnd || *rnd == Rounding::kStochastic)
-    throw std::runtime_error(
-        fmt::format("--rounding: unknown or unsupported rounding mode '{}'", g.rounding));
-  model.out_round.mode = *rnd;
-  try {
-    validate(model);
-  } catch (const AccumModelError& e) {
-    throw std::runtime_error(
-        fmt::format("{} (with --promote-every {})", e.what(), g.promote_every));
-  }
-  return model;
-}
-
-namespace {
-
 Tensor read_matrix(const std::string& flag, const std::string& spec) {
   Tensor t = read_tensor(spec);
   if (t.shape.size() != 2)

@@ -9,6 +9,7 @@
 
 #include "emulator/accum_model.hpp"
 #include "formats/mx_format.hpp"
+#include "tools/mxlab/gemm_inputs.hpp"  // parse_operand_format, parse_model_flags
 
 namespace mx::cli {
 
@@ -36,12 +37,6 @@ void register_commands(CLI::App& app, std::vector<Command>& out);  // all, in ra
 std::string version_string();
 std::string version_number();  // e.g. 0.1.0
 std::string git_revision();    // short hash of the build (generated at build time)
-
-// Shared by gemm and golden: an operand format (E8M0-scaled MX or element format, <= 16
-// bits) and the accumulator model with its output format and rounding. Throw naming the flag.
-MxFormat parse_operand_format(const std::string& flag, const std::string& name, int block);
-AccumModel parse_model_flags(const std::string& accum, bool promote_given, int promote_every,
-                             const std::string& output_format, const std::string& rounding);
 
 // Checks before any work that `path`'s folder exists and is writable, so a bad output
 // path fails fast and leaves nothing behind. Throws naming the flag.
