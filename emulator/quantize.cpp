@@ -18,7 +18,7 @@ Blocking make_blocking(const std::vector<std::size_t>& shape, int axis, int bloc
   const int a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank)
     throw std::invalid_argument(
-        fmt::format("--axis {} is out of range for a tensor of rank {}", axis, rank));
+        fmt::format("axis {} is out of range for a tensor of rank {}", axis, rank));
   for (int i = 0; i < a; ++i) b.outer *= shape[static_cast<std::size_t>(i)];
   b.length = shape[static_cast<std::size_t>(a)];
   for (int i = a + 1; i < rank; ++i) b.inner *= shape[static_cast<std::size_t>(i)];
@@ -137,7 +137,8 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
 void quantize_tensor(const QuantizeOptions& opt, const Tensor& in, Tensor* dequantized,
                      std::vector<std::uint32_t>* codes, std::vector<std::uint32_t>* scales) {
   const MxFormat& f = opt.block.format;
-  if (f.block_size < 0) throw std::invalid_argument("--block-size must be >= 1");
+  if (f.block_size < 0)
+    throw std::invalid_argument(fmt::format("block size must be >= 1 (got {})", f.block_size));
   const std::size_t n = in.size();
   if (f.block_size > 0) make_blocking(in.shape, opt.axis, f.block_size);  // validate axis
   if (codes) codes->resize(n);

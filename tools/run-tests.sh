@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command of README: installs what is missing, builds with warnings as errors,
-# runs the full suite in Release (quick, golden and exhaustive labels), then the quick tests
+# The test command of README: installs what is missing, checks formatting, builds with
+# warnings as errors (presets of CMakePresets.json), runs the full suite in Release (quick,
+# golden and exhaustive labels), builds every target with Clang, then runs the quick tests
 # again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # Usage: bash tools/run-tests.sh [--quick]   (--quick: skip the exhaustive label)
 set -euo pipefail
@@ -8,23 +9,40 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh
 jobs=$(nproc)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+stage() { echo "run-tests: $1 ($(date -u +%H:%M:%S))"; }
 
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DMX_WERROR=ON
-cmake --build build/release -j"$jobs"
+# 1. Formatting: every tracked C/C++/CUDA file as .clang-format has it (seconds).
+stage "clang-format check"
+git ls-files -z '*.c' '*.h' '*.cc' '*.cpp' '*.hpp' '*.cu' '*.cuh' |
+  xargs -0 clang-format --dry-run -Werror
+
+# 2. GCC Release, -Werror, the whole suite (preset ci).
+stage "ci: GCC Release build"
+cmake --preset ci
+cmake --build --preset ci -j"$jobs"
+stage "ci: tests"
 if [ "${1:-}" = "--quick" ]; then
-  ctest --test-dir build/release -j"$jobs" --output-on-failure -LE exhaustive
+  ctest --preset ci -j"$jobs" -LE exhaustive
 else
-  ctest --test-dir build/release -j"$jobs" --output-on-failure --timeout 3000
+  ctest --preset ci -j"$jobs"
 fi
 
-cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DMX_WERROR=ON -DMX_SANITIZE=ON \
-      -DMX_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="-O1"
-cmake --build build/asan -j"$jobs"
-# Under the sanitizers (-O1) the few end-to-end tests that take over 8 s in Release (hwfit on
-# the whole capture, model PTQ over all layers, a model sweep point against mxlab eval, the
-# quantized-model sanity check) would cost most of the CI budget; they run in the Release
-# pass above, and smaller tests drive the same code under the sanitizers here.
+# 3. Clang 14, -Werror, every target (preset clang); built only: the Release pass above runs
+#    the tests, and Clang's quick tests would add more than the build itself.
+stage "clang: build"
+cmake --preset clang
+cmake --build --preset clang -j"$jobs"
+
+# 4. Sanitizers (preset asan-ubsan). Under the sanitizers (-O1) the few end-to-end tests that
+# take over 8 s in Release (hwfit on the whole capture, model PTQ over all layers, a model
+# sweep point against mxlab eval, the quantized-model sanity check) would cost most of the CI
+# budget; they run in the Release pass above, and smaller tests drive the same code here.
+stage "asan-ubsan: build"
+cmake --preset asan-ubsan
+cmake --build --preset asan-ubsan -j"$jobs"
 heavy='HwFitCapture\.|ModelPtq\.MixedPrecisionMeetsTheBudget|ModelSweep\.PointEqualsMxlabEval|Bytellama\.QuantizedSanity'
+stage "asan-ubsan: quick tests"
 ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  ctest --test-dir build/asan -j"$jobs" --output-on-failure -L quick -E "$heavy" --timeout 900
+  ctest --preset asan-ubsan -j"$jobs" -E "$heavy"
+stage "all passed"
 echo "run-tests: all passed"

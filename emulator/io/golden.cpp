@@ -120,8 +120,10 @@ std::vector<std::uint8_t> packed_rows(const std::vector<GoldenCase>& cases, bool
 }  // namespace
 
 std::vector<GoldenCase> make_golden(const GoldenSpec& spec) {
-  if (spec.k == 0) throw std::invalid_argument("--k must be >= 1");
-  if (spec.cases == 0) throw std::invalid_argument("--cases must be >= 1");
+  if (spec.k == 0)
+    throw std::invalid_argument("golden vectors: k (the dot-product length) must be >= 1");
+  if (spec.cases == 0)
+    throw std::invalid_argument("golden vectors: the number of cases must be >= 1");
   std::vector<GoldenCase> out(spec.cases);
   const OpTable ta(spec.a.format.elem, spec.model.conv);
   const OpTable tb(spec.b.format.elem, spec.model.conv);

@@ -127,21 +127,19 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
 
 ProbeFile read_probe(const std::string& path, const std::vector<std::string>& filters) {
   h5::quiet();
-  if (!std::filesystem::exists(path))
-    throw HwCheckError(fmt::format("--data {}: no such file", path));
-  if (H5Fis_hdf5(path.c_str()) <= 0)
-    throw HwCheckError(fmt::format("--data {}: not an HDF5 file", path));
+  if (!std::filesystem::exists(path)) throw HwCheckError(fmt::format("{}: no such file", path));
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw HwCheckError(fmt::format("{}: not an HDF5 file", path));
   H5 f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!f) throw HwCheckError(fmt::format("--data {}: cannot open", path));
+  if (!f) throw HwCheckError(fmt::format("{}: cannot open", path));
   ProbeFile pf;
   pf.path = path;
-  pf.layout = str_attr(f.id, "layout", "--data " + path, false);
+  pf.layout = str_attr(f.id, "layout", path, false);
   if (pf.layout != kHwProbeLayout)
     throw HwCheckError(
-        fmt::format("--data {}: root attribute 'layout' is '{}', expected '{}' "
+        fmt::format("{}: root attribute 'layout' is '{}', expected '{}' "
                     "(a tools/hw/probe.py capture)",
                     path, pf.layout, kHwProbeLayout));
-  pf.provenance = str_attr(f.id, "provenance", "--data " + path, false);
+  pf.provenance = str_attr(f.id, "provenance", path, false);
   std::vector<std::string> names;
   H5Literate(f.id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names);
   for (const auto& nm : names) {
@@ -150,8 +148,9 @@ ProbeFile read_probe(const std::string& path, const std::vector<std::string>& fi
     if (keep) pf.groups.push_back(read_group(f.id, nm, path));
   }
   if (pf.groups.empty())
-    throw HwCheckError(filters.empty() ? fmt::format("--data {}: no capture groups", path)
-                                       : fmt::format("--group: no group of {} matches", path));
+    throw filters.empty()
+        ? HwCheckError(fmt::format("{}: no capture groups", path))
+        : HwCheckError(fmt::format("no group of {} matches", path), HwCheckError::Culprit::kGroups);
   return pf;
 }
 
@@ -222,7 +221,8 @@ std::uint64_t ulp_distance(std::uint32_t x, std::uint32_t y) {
 std::vector<std::uint32_t> model_outputs(const ProbeGroup& g, const AccumModel& model,
                                          int threads) {
   if (!(model.out == kFp32))
-    throw HwCheckError("--accum: the model's output format must be fp32 to compare with a capture");
+    throw HwCheckError("the model's output format must be fp32 to compare with a capture",
+                       HwCheckError::Culprit::kModel);
   const ElemFormat fa = parse_elem_format(g.format_a), fb = parse_elem_format(g.format_b);
   const std::size_t mk = g.m * g.k, nk = g.n * g.k, mn = g.m * g.n;
   std::vector<std::uint32_t> out(g.t * mn);

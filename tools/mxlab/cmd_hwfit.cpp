@@ -105,7 +105,12 @@ int run_hwfit(const HwfitArgs& h) {
     }
   }
   if (!h.report.empty()) check_writable("--report", h.report);
-  const ProbeFile pf = read_probe(h.data, h.groups);
+  ProbeFile pf;
+  try {
+    pf = read_probe(h.data, h.groups);
+  } catch (const HwCheckError& e) {
+    rethrow_with_flag(e, "--expect");
+  }
   const int threads =
       h.threads > 0 ? h.threads : static_cast<int>(std::thread::hardware_concurrency());
   const std::vector<FitResult> fits = hwfit(pf, threads);
@@ -117,10 +122,13 @@ int run_hwfit(const HwfitArgs& h) {
       std::size_t m = 0, t = 0;
       for (const std::string& gname : r.groups)
         for (const ProbeGroup& g : pf.groups)
-          if (g.name == gname)
-            for (const KindAgreement& a : hwcheck(g, *expect, threads)) {
-              m += a.match;
-              t += a.total;
+          if (g.name == gname) try {
+              for (const KindAgreement& a : hwcheck(g, *expect, threads)) {
+                m += a.match;
+                t += a.total;
+              }
+            } catch (const HwCheckError& e) {
+              rethrow_with_flag(e, "--expect");
             }
       if (m != t)
         throw std::runtime_error(

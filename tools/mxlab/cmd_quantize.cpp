@@ -105,8 +105,8 @@ int run_quantize(const QuantizeArgs& a, const CLI::App& sub) {
   if (f.block_size > 0) {
     try {
       make_blocking(t.shape, a.axis, f.block_size);
-    } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(e.what());
+    } catch (const std::invalid_argument& e) {  // "axis N is out of range ...": name the flag
+      throw std::runtime_error(fmt::format("--{}", e.what()));
     }
   }
   if (opt.block.compat == Compat::kMicroxcaling && t.dtype != DType::kF32)

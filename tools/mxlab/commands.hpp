@@ -11,6 +11,10 @@
 #include "formats/mx_format.hpp"
 #include "tools/mxlab/gemm_inputs.hpp"  // parse_operand_format, parse_model_flags
 
+namespace mx {
+class HwCheckError;
+}  // namespace mx
+
 namespace mx::cli {
 
 // Thrown for a bad combination of flags (exit status 2); other errors exit with 1.
@@ -37,6 +41,10 @@ void register_commands(CLI::App& app, std::vector<Command>& out);  // all, in ra
 std::string version_string();
 std::string version_number();  // e.g. 0.1.0
 std::string git_revision();    // short hash of the build (generated at build time)
+
+// Library errors name the entity (file, group filter, model); the CLI adds its flag. Rethrows
+// an mx::hw error naming --data, --group or `model_flag` by the error's culprit().
+[[noreturn]] void rethrow_with_flag(const HwCheckError& e, const char* model_flag);
 
 // Checks before any work that `path`'s folder exists and is writable, so a bad output
 // path fails fast and leaves nothing behind. Throws naming the flag.
