@@ -27,13 +27,20 @@ else
   ctest --preset ci -j"$jobs"
 fi
 
-# 3. Clang 14, -Werror, every target (preset clang); built only: the Release pass above runs
+# 3. The Python package (tools/python): built by pip in a fresh virtual environment (Debian's
+# python3 with its numpy, torch and pandas visible; nanobind, scikit-build-core, ml_dtypes and
+# pytest from PyPI, numpy kept at Debian's 1.x for torch), then its pytest suite, compared
+# bit for bit with the CLI built above. Compiler cache: ccache when installed.
+stage "python package"
+bash tools/python/ci.sh build/release/tools/mxlab
+
+# 4. Clang 14, -Werror, every target (preset clang); built only: the Release pass above runs
 #    the tests, and Clang's quick tests would add more than the build itself.
 stage "clang: build"
 cmake --preset clang
 cmake --build --preset clang -j"$jobs"
 
-# 4. Sanitizers (preset asan-ubsan). Under the sanitizers (-O1) the few end-to-end tests that
+# 5. Sanitizers (preset asan-ubsan). Under the sanitizers (-O1) the few end-to-end tests that
 # take over 8 s in Release (hwfit on the whole capture, model PTQ over all layers, a model
 # sweep point against mxlab eval, the quantized-model sanity check) would cost most of the CI
 # budget; they run in the Release pass above, and smaller tests drive the same code here.
