@@ -18,7 +18,7 @@ Blocking make_blocking(const std::vector<std::size_t>& shape, int axis, int bloc
   const int a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank)
     throw std::invalid_argument(
-        fmt::format("--axis {} is out of range for a tensor of rank {}", axis, rank));
+        fmt::format("axis {} is out of range for a tensor of rank {}", axis, rank));
   for (int i = 0; i < a; ++i) b.outer *= shape[static_cast<std::size_t>(i)];
   b.length = shape[static_cast<std::size_t>(a)];
   for (int i = a + 1; i < rank; ++i) b.inner *= shape[static_cast<std::size_t>(i)];
@@ -137,7 +137,9 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
 void quantize_buffer(const QuantizeOptions& opt, const float* x,
                      const std::vector<std::size_t>& shape, float* y, std::uint32_t* codes,
                      std::uint32_t* scales) {
-  if (opt.block.format.block_size < 0) throw std::invalid_argument("--block-size must be >= 1");
+  if (opt.block.format.block_size < 0)
+    throw std::invalid_argument(
+        fmt::format("block size must be >= 1 (got {})", opt.block.format.block_size));
   if (opt.block.format.block_size > 0)
     make_blocking(shape, opt.axis, opt.block.format.block_size);  // validate axis
   std::size_t n = 1;
@@ -148,7 +150,9 @@ void quantize_buffer(const QuantizeOptions& opt, const float* x,
 void quantize_buffer(const QuantizeOptions& opt, const double* x,
                      const std::vector<std::size_t>& shape, double* y, std::uint32_t* codes,
                      std::uint32_t* scales) {
-  if (opt.block.format.block_size < 0) throw std::invalid_argument("--block-size must be >= 1");
+  if (opt.block.format.block_size < 0)
+    throw std::invalid_argument(
+        fmt::format("block size must be >= 1 (got {})", opt.block.format.block_size));
   if (opt.block.format.block_size > 0)
     make_blocking(shape, opt.axis, opt.block.format.block_size);  // validate axis
   std::size_t n = 1;
@@ -158,7 +162,8 @@ void quantize_buffer(const QuantizeOptions& opt, const double* x,
 
 std::size_t num_scales(const QuantizeOptions& opt, const std::vector<std::size_t>& shape) {
   const int block = opt.block.format.block_size;
-  if (block < 0) throw std::invalid_argument("--block-size must be >= 1");
+  if (block < 0)
+    throw std::invalid_argument(fmt::format("block size must be >= 1 (got {})", block));
   return block > 0 ? make_blocking(shape, opt.axis, block).num_blocks() : 0;
 }
 

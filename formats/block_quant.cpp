@@ -82,7 +82,8 @@ McRound mc_round(Rounding r) {
       return McRound::kFloor;
     default:
       throw std::invalid_argument(
-          "--compat microxcaling supports only nearest-away, nearest-even and toward-zero");
+          "microxcaling compatibility supports only nearest-away, nearest-even and toward-zero "
+          "rounding");
   }
 }
 
@@ -227,7 +228,7 @@ std::uint32_t BlockQuantizer::f64(const double* x, std::size_t n, double* y, std
   const BlockSpec& spec = spec_;
   const MxFormat& f = spec.format;
   if (spec.compat == Compat::kMicroxcaling)
-    throw std::invalid_argument("--compat microxcaling needs float32 input");
+    throw std::invalid_argument("microxcaling compatibility needs float32 input");
   if (f.scale != ScaleFormat::kE8m0) return generic_scaled_block(spec, x, n, y, codes, index0);
   std::uint64_t amax = 0;
   for (std::size_t i = 0; i < n; ++i) {

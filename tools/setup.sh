@@ -6,7 +6,7 @@ pkgs=(cmake g++ make git pkg-config
       libboost-dev libeigen3-dev libfmt-dev libbenchmark-dev libgtest-dev
       libhdf5-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
       libopenmpi-dev openmpi-bin python3-numpy python3-h5py python3-matplotlib
-      verilator clang libclang-rt-14-dev strace
+      verilator clang clang-format clang-tidy libclang-rt-14-dev strace  # clang: format check, Clang build, fuzzing
       python3-dev python3-venv python3-pip python3-torch python3-pandas ninja-build)  # tools/python
 missing=()
 for p in "${pkgs[@]}"; do

@@ -14,6 +14,7 @@
 #include <hdf5.h>
 
 #include "emulator/dot.hpp"
+#include "emulator/io/h5.hpp"
 #include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "emulator/pack.hpp"
@@ -93,26 +94,12 @@ const char* const kFixedKinds[] = {"zero", "cancel",    "nan",    "inf",
                                    "max",  "subnormal", "c-only", "with-c"};
 const char* const kRandomKinds[] = {"normal", "wide", "cancel", "with-c", "subnormal"};
 
-struct H5 {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  ~H5() {
-    if (id >= 0) close(id);
-  }
-};
+using H5 = h5::Id;  // RAII for HDF5 identifiers (emulator/io/h5.hpp)
 
 void attr_str(hid_t obj, const char* name, const std::string& v) {
-  H5 type{H5Tcopy(H5T_C_S1), H5Tclose};
-  H5Tset_size(type.id, v.size() + 1);
-  H5 space{H5Screate(H5S_SCALAR), H5Sclose};
-  H5 a{H5Acreate2(obj, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
-  H5Awrite(a.id, type.id, v.c_str());
+  h5::attr_fixed_str(obj, name, v);
 }
-void attr_u64(hid_t obj, const char* name, std::uint64_t v) {
-  H5 space{H5Screate(H5S_SCALAR), H5Sclose};
-  H5 a{H5Acreate2(obj, name, H5T_STD_U64LE, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
-  H5Awrite(a.id, H5T_NATIVE_UINT64, &v);
-}
+void attr_u64(hid_t obj, const char* name, std::uint64_t v) { h5::attr_u64(obj, name, v); }
 template <typename T>
 bool dataset(hid_t file, const char* name, hid_t ftype, hid_t mtype, std::vector<hsize_t> dims,
              const std::vector<T>& data) {
@@ -137,13 +124,15 @@ std::vector<std::uint8_t> packed_rows(const std::vector<GoldenCase>& cases, bool
 }  // namespace
 
 std::vector<GoldenCase> make_golden(const GoldenSpec& spec) {
-  if (spec.k == 0) throw std::invalid_argument("--k must be >= 1");
-  if (spec.cases == 0) throw std::invalid_argument("--cases must be >= 1");
+  if (spec.k == 0)
+    throw std::invalid_argument("golden vectors: k (the dot-product length) must be >= 1");
+  if (spec.cases == 0)
+    throw std::invalid_argument("golden vectors: the number of cases must be >= 1");
   // Every case holds its operands as floats and codes (and the writers copy them once more):
   // about 64 bytes per element; refuse before allocating what cannot fit.
-  check_allocation(checked_bytes({spec.cases, spec.k}, 64,
-                                 fmt::format("--cases {} x --k {}", spec.cases, spec.k)),
-                   fmt::format("--cases {} x --k {}", spec.cases, spec.k));
+  const std::string what =
+      fmt::format("golden vectors: cases {} x k {}", spec.cases, spec.k);
+  check_allocation(checked_bytes({spec.cases, spec.k}, 64, what), what);
   std::vector<GoldenCase> out(spec.cases);
   const OpTable ta(spec.a.format.elem, spec.model.conv);
   const OpTable tb(spec.b.format.elem, spec.model.conv);
@@ -179,7 +168,7 @@ void write_golden_h5(const std::string& path, const GoldenSpec& spec,
 
 void write_golden_h5_to(const std::string& tmp, const std::string& path, const GoldenSpec& spec,
                         const std::vector<GoldenCase>& cases, const std::string& provenance) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  h5::quiet();
   io_detail::remove_dead_temps(path);
   const std::size_t n = cases.size(), k = spec.k;
   bool ok = true;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
+#include "emulator/io/h5.hpp"
 #include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "formats/message.hpp"
@@ -15,20 +16,9 @@
 namespace mx {
 namespace {
 
-// RAII for HDF5 identifiers.
-struct H5Id {
-  hid_t id = H5I_INVALID_HID;
-  herr_t (*close)(hid_t) = nullptr;
-  H5Id(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  H5Id(const H5Id&) = delete;
-  H5Id& operator=(const H5Id&) = delete;
-  ~H5Id() {
-    if (id >= 0 && close) close(id);
-  }
-  explicit operator bool() const { return id >= 0; }
-};
+using H5Id = h5::Id;  // RAII for HDF5 identifiers (emulator/io/h5.hpp)
 
-void quiet_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void quiet_hdf5() { h5::quiet(); }
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <hdf5.h>
 
 #include "emulator/gemm.hpp"
+#include "emulator/io/h5.hpp"
 #include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "formats/catalog.hpp"
@@ -17,17 +18,7 @@ namespace mx {
 
 namespace {
 
-struct H5 {
-  hid_t id = H5I_INVALID_HID;
-  herr_t (*close)(hid_t) = nullptr;
-  H5(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  H5(const H5&) = delete;
-  H5& operator=(const H5&) = delete;
-  ~H5() {
-    if (id >= 0 && close) close(id);
-  }
-  explicit operator bool() const { return id >= 0; }
-};
+using H5 = h5::Id;  // RAII for HDF5 identifiers (emulator/io/h5.hpp)
 
 // A string attribute (fixed or variable length); `required` throws when absent.
 std::string str_attr(hid_t obj, const char* name, const std::string& where, bool required) {
@@ -35,28 +26,9 @@ std::string str_attr(hid_t obj, const char* name, const std::string& where, bool
     if (required) throw HwCheckError(fmt::format("{}: missing attribute '{}'", where, name));
     return {};
   }
-  H5 a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
-  H5 type(H5Aget_type(a.id), H5Tclose);
-  if (!a || H5Tget_class(type.id) != H5T_STRING)
-    throw HwCheckError(fmt::format("{}: attribute '{}' is not a string", where, name));
-  if (H5Tis_variable_str(type.id) > 0) {
-    H5 mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.id, H5T_VARIABLE);
-    H5Tset_cset(mem.id, H5Tget_cset(type.id));
-    char* s = nullptr;
-    if (H5Aread(a.id, mem.id, &s) < 0 || !s)
-      throw HwCheckError(fmt::format("{}: cannot read attribute '{}'", where, name));
-    std::string out(s);
-    H5free_memory(s);
-    return out;
-  }
-  const std::size_t n = H5Tget_size(type.id);
-  std::string out(n, '\0');
-  H5 mem(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(mem.id, n);
-  if (H5Aread(a.id, mem.id, out.data()) < 0)
-    throw HwCheckError(fmt::format("{}: cannot read attribute '{}'", where, name));
-  out.resize(std::min(out.find('\0'), out.size()));
+  std::string out;
+  if (!h5::read_attr_str(obj, name, &out))
+    throw HwCheckError(fmt::format("{}: attribute '{}' is not a readable string", where, name));
   return out;
 }
 
@@ -170,27 +142,27 @@ herr_t collect_name(hid_t, const char* name, const H5L_info_t*, void* data) {
 }  // namespace
 
 ProbeFile read_probe(const std::string& path, const std::vector<std::string>& filters) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  h5::quiet();
   if (!std::filesystem::exists(path))
-    throw HwCheckError(fmt::format("--data {}: no such file", escape_text(path)));
+    throw HwCheckError(fmt::format("{}: no such file", escape_text(path)));
   try {
     require_regular_file(path);  // no FIFO, no folder
   } catch (const IoError& e) {
-    throw HwCheckError(fmt::format("--data {}", e.what()));
+    throw HwCheckError(e.what());
   }
   if (H5Fis_hdf5(path.c_str()) <= 0)
-    throw HwCheckError(fmt::format("--data {}: not an HDF5 file", path));
+    throw HwCheckError(fmt::format("{}: not an HDF5 file", escape_text(path)));
   H5 f(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!f) throw HwCheckError(fmt::format("--data {}: cannot open", path));
+  if (!f) throw HwCheckError(fmt::format("{}: cannot open", path));
   ProbeFile pf;
   pf.path = path;
-  pf.layout = str_attr(f.id, "layout", "--data " + path, false);
+  pf.layout = str_attr(f.id, "layout", path, false);
   if (pf.layout != kHwProbeLayout)
     throw HwCheckError(
-        fmt::format("--data {}: root attribute 'layout' is '{}', expected '{}' "
+        fmt::format("{}: root attribute 'layout' is '{}', expected '{}' "
                     "(a tools/hw/probe.py capture)",
                     escape_text(path), escape_text(pf.layout), kHwProbeLayout));
-  pf.provenance = str_attr(f.id, "provenance", "--data " + path, false);
+  pf.provenance = str_attr(f.id, "provenance", path, false);
   std::vector<std::string> names;
   H5Literate(f.id, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect_name, &names);
   for (const auto& nm : names) {
@@ -199,21 +171,20 @@ ProbeFile read_probe(const std::string& path, const std::vector<std::string>& fi
     if (keep) pf.groups.push_back(read_group(f.id, nm, path));
   }
   if (pf.groups.empty())
-    throw HwCheckError(filters.empty() ? fmt::format("--data {}: no capture groups", path)
-                                       : fmt::format("--group: no group of {} matches", path));
+    throw filters.empty()
+        ? HwCheckError(fmt::format("{}: no capture groups", path))
+        : HwCheckError(fmt::format("no group of {} matches", path), HwCheckError::Culprit::kGroups);
   return pf;
 }
 
 namespace {
 
 void put_str_attr(hid_t obj, const char* name, const std::string& v, const std::string& where) {
-  H5 type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.id, std::max<std::size_t>(1, v.size()));
-  H5 space(H5Screate(H5S_SCALAR), H5Sclose);
-  H5 a(H5Acreate2(obj, name, type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  const std::string buf = v.empty() ? std::string(1, '\0') : v;
-  if (!a || H5Awrite(a.id, type.id, buf.data()) < 0)
+  try {
+    h5::attr_fixed_str(obj, name, v);
+  } catch (const std::runtime_error&) {
     throw HwCheckError(fmt::format("{}: cannot write attribute '{}'", where, name));
+  }
 }
 
 template <typename T>
@@ -228,7 +199,7 @@ void put_ds(hid_t grp, const char* name, hid_t ftype, hid_t mtype, const std::ve
 }  // namespace
 
 void write_probe(const std::string& path, const ProbeFile& pf) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  h5::quiet();
   const std::string tmp = path + ".tmp";
   {
     H5 f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
@@ -273,8 +244,8 @@ std::uint64_t ulp_distance(std::uint32_t x, std::uint32_t y) {
 std::vector<std::uint32_t> model_outputs(const ProbeGroup& g, const AccumModel& model,
                                          int threads) {
   if (!(model.out == kFp32))
-    throw HwCheckError(
-        "the accumulator model's output format must be fp32 to compare with a capture");
+    throw HwCheckError("the model's output format must be fp32 to compare with a capture",
+                       HwCheckError::Culprit::kModel);
   const ElemFormat fa = parse_elem_format(g.format_a), fb = parse_elem_format(g.format_b);
   const std::size_t mk = g.m * g.k, nk = g.n * g.k, mn = g.m * g.n;
   std::vector<std::uint32_t> out(g.t * mn);

@@ -18,10 +18,18 @@
 
 namespace mx {
 
-// A malformed or unreadable capture; the message names the file and the group or key.
+// A malformed or unreadable capture (the message names the file and the group or key), a
+// group filter that matches nothing, or a model that cannot be compared with a capture.
+// culprit() says which input is at fault, so that a front end can name its flag or key.
 class HwCheckError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  enum class Culprit : std::uint8_t { kFile, kGroups, kModel };
+  explicit HwCheckError(const std::string& what, Culprit c = Culprit::kFile)
+      : std::runtime_error(what), culprit_(c) {}
+  Culprit culprit() const { return culprit_; }
+
+ private:
+  Culprit culprit_;
 };
 
 inline constexpr const char* kHwProbeLayout = "mxlab-hwprobe-v1";

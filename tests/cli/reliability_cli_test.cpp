@@ -408,7 +408,7 @@ TEST_F(Rel, D09_SizesAreCheckedBeforeAllocating) {
       "in a file of");
   fails({"golden", "--format", "mxfp8_e4m3", "--accum", "exact", "--cases", "10000000", "--k",
          "1000000", "--output", p("g.h5")},
-        "--cases 10000000 x --k 1000000");
+        "cases 10000000 x k 1000000");
   fails({"eval", "--model", kModel.string(), "--text", "/dev/zero"}, "is a device");
   // config.json sizes the checkpoint does not back.
   const fs::path m = p("model");

@@ -282,8 +282,8 @@ TEST(DotOracle, RangeOptionsOverflowAndUnderflow) {
                           "h100-mma-fp16:ovf=inf",
                           "h100-mma-fp16:zero=pos",
                           "fused:k=4,w=inf,acc=fp32,round=toward-zero,ovf=inf,zero=pos,c=first",
-                          "fused:k=16,split=2,gran=2,w=25,acc=fp32,round=toward-negative,ovf=inf,"
-                          "zero=pos,promote=32,c=promote"};
+                          ("fused:k=16,split=2,gran=2,w=25,acc=fp32,round=toward-negative,ovf=inf,"
+                           "zero=pos,promote=32,c=promote")};
   int inf_changed = 0, zero_changed = 0, bad = 0;
   for (int t = 0; t < 120 && bad < 5; ++t) {
     const int kind = t % 4;

@@ -239,6 +239,33 @@ TEST(HwCheck, BadFiles) {
   EXPECT_THROW(read_probe(kCapture, {"no-such-group"}), HwCheckError);
 }
 
+// Library errors name the file, the group filter or the model, never a CLI flag; culprit()
+// tells the front end which of its inputs to name (the CLI adds --data / --group / --accum).
+TEST(HwCheck, ErrorsNameTheEntityNotTheFlag) {
+  const fs::path dir = fs::temp_directory_path() / "mxlab_hwcheck_test";
+  fs::create_directories(dir);
+  const std::string missing = (dir / "missing.h5").string();
+  auto error_of = [](auto&& fn) -> HwCheckError {
+    try {
+      fn();
+    } catch (const HwCheckError& e) {
+      return e;
+    }
+    return HwCheckError("no throw");
+  };
+  const HwCheckError nofile = error_of([&] { read_probe(missing); });
+  EXPECT_EQ(nofile.culprit(), HwCheckError::Culprit::kFile);
+  EXPECT_EQ(std::string(nofile.what()), missing + ": no such file");
+  const HwCheckError nogroup = error_of([&] { read_probe(kCapture, {"no-such-group"}); });
+  EXPECT_EQ(nogroup.culprit(), HwCheckError::Culprit::kGroups);
+  EXPECT_EQ(std::string(nogroup.what()).find("--"), std::string::npos) << nogroup.what();
+  const ProbeFile pf = read_probe(kCapture, {"mma_e4m3_k32"});
+  const HwCheckError model =
+      error_of([&] { model_outputs(pf.groups.at(0), parse_accum_model("exact:out=bf16"), 1); });
+  EXPECT_EQ(model.culprit(), HwCheckError::Culprit::kModel);
+  EXPECT_EQ(std::string(model.what()).find("--"), std::string::npos) << model.what();
+}
+
 struct CmdResult {
   int status;
   std::string out, err;

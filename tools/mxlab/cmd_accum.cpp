@@ -42,4 +42,6 @@ void register_accum(CLI::App& app, std::vector<Command>& out) {
   out.push_back({sub, [a] { return run_accum(*a); }});
 }
 
+MXLAB_COMMAND(85, register_accum);
+
 }  // namespace mx::cli

@@ -254,4 +254,6 @@ void register_eval(CLI::App& app, std::vector<Command>& out) {
                  }});
 }
 
+MXLAB_COMMAND(100, register_eval);
+
 }  // namespace mx::cli

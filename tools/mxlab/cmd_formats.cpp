@@ -24,4 +24,6 @@ void register_formats(CLI::App& app, std::vector<Command>& out) {
                  }});
 }
 
+MXLAB_COMMAND(40, register_formats);
+
 }  // namespace mx::cli

@@ -11,6 +11,7 @@
 #include "emulator/gemm.hpp"
 #include "emulator/io/io_checks.hpp"
 #include "emulator/io/tensor_io.hpp"
+#include "emulator/operand.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
 #include "tools/mxlab/commands.hpp"
@@ -83,10 +84,10 @@ int run_gemm(const GemmArgs& g, const CLI::App& sub) {
   BlockSpec sa, sb;
   sa.format = fa;
   sb.format = fb;
-  MxMatrix qa = quantize_operand(a, 1, sa, threads, "--a");
-  MxMatrix qb = quantize_operand(b, 0, sb, threads, "--b");
-  keep_infinities(a, 1, qa);
-  keep_infinities(b, 0, qb);
+  // The library's operand policy (emulator/operand.hpp): +-Inf stays +-Inf in a bare element
+  // format that has infinities.
+  const MxMatrix qa = quantize_gemm_operand(a, 1, sa, threads, "--a");
+  const MxMatrix qb = quantize_gemm_operand(b, 0, sb, threads, "--b");
   GemmOptions opt;
   opt.model = model;
   opt.threads = threads;
@@ -129,5 +130,7 @@ void register_gemm(CLI::App& app, std::vector<Command>& out) {
                  "worker threads (default: all cores); results do not depend on it");
   out.push_back({sub, [g, sub] { return run_gemm(*g, *sub); }});
 }
+
+MXLAB_COMMAND(50, register_gemm);
 
 }  // namespace mx::cli

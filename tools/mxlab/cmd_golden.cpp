@@ -94,4 +94,6 @@ void register_golden(CLI::App& app, std::vector<Command>& out) {
   out.push_back({sub, [g, sub] { return run_golden(*g, *sub); }});
 }
 
+MXLAB_COMMAND(60, register_golden);
+
 }  // namespace mx::cli

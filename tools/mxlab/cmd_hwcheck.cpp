@@ -30,14 +30,40 @@ struct HwcheckArgs {
   int show = 0;
 };
 
+}  // namespace
+
+void rethrow_with_flag(const HwCheckError& e, const char* model_flag) {
+  switch (e.culprit()) {
+    case HwCheckError::Culprit::kGroups:
+      throw std::runtime_error(fmt::format("--group: {}", e.what()));
+    case HwCheckError::Culprit::kModel:
+      throw std::runtime_error(fmt::format("{}: {}", model_flag, e.what()));
+    case HwCheckError::Culprit::kFile:
+      break;
+  }
+  throw std::runtime_error(fmt::format("--data {}", e.what()));
+}
+
+namespace {
+
 std::string ulp_str(std::uint64_t u) { return u == kNanMismatch ? "NaN" : fmt::format("{}", u); }
+
+int report(const ProbeFile& pf, const AccumModel& model, const HwcheckArgs& h, int threads);
 
 int run_hwcheck(const HwcheckArgs& h) {
   const AccumModel model = parse_accum_flag("--accum", h.accum);
   if (!(model.out == kFp32))
     throw std::runtime_error("--accum: the output format must be fp32 (captures are fp32)");
   const int threads = resolve_threads(h.threads);
-  const ProbeFile pf = read_probe(h.data, h.groups);
+  try {
+    return report(read_probe(h.data, h.groups), model, h, threads);
+  } catch (const HwCheckError& e) {
+    rethrow_with_flag(e, "--accum");
+  }
+}
+
+// The agreement table of `model` with every group of `pf`.
+int report(const ProbeFile& pf, const AccumModel& model, const HwcheckArgs& h, int threads) {
   std::printf("model: %s\n", to_string(model).c_str());
   std::printf("%-40s %-10s %17s %9s %10s\n", "group", "kind", "match/total", "%", "worst ulp");
   std::size_t match = 0, total = 0;
@@ -86,5 +112,7 @@ void register_hwcheck(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--show-mismatches", h->show, "print the first N mismatching outputs");
   out.push_back({sub, [h] { return run_hwcheck(*h); }});
 }
+
+MXLAB_COMMAND(70, register_hwcheck);
 
 }  // namespace mx::cli

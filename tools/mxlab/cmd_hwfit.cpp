@@ -98,7 +98,12 @@ int run_hwfit(const HwfitArgs& h) {
   if (!h.expect.empty()) expect = parse_accum_flag("--expect", h.expect);
   if (!h.report.empty()) check_writable("--report", h.report);
   check_distinct_files({{"--data", h.data}}, {{"--report", h.report}});
-  const ProbeFile pf = read_probe(h.data, h.groups);
+  ProbeFile pf;
+  try {
+    pf = read_probe(h.data, h.groups);
+  } catch (const HwCheckError& e) {
+    rethrow_with_flag(e, "--expect");
+  }
   const std::vector<FitResult> fits = hwfit(pf, threads);
   for (const FitResult& r : fits) print(r);
   for (const FitResult& r : fits)
@@ -108,10 +113,13 @@ int run_hwfit(const HwfitArgs& h) {
       std::size_t m = 0, t = 0;
       for (const std::string& gname : r.groups)
         for (const ProbeGroup& g : pf.groups)
-          if (g.name == gname)
-            for (const KindAgreement& a : hwcheck(g, *expect, threads)) {
-              m += a.match;
-              t += a.total;
+          if (g.name == gname) try {
+              for (const KindAgreement& a : hwcheck(g, *expect, threads)) {
+                m += a.match;
+                t += a.total;
+              }
+            } catch (const HwCheckError& e) {
+              rethrow_with_flag(e, "--expect");
             }
       if (m != t)
         throw std::runtime_error(
@@ -149,5 +157,7 @@ void register_hwfit(CLI::App& app, std::vector<Command>& out) {
   add_int_option(sub, "--threads", h->threads, "worker threads (default: all cores)");
   out.push_back({sub, [h] { return run_hwfit(*h); }});
 }
+
+MXLAB_COMMAND(80, register_hwfit);
 
 }  // namespace mx::cli

@@ -234,4 +234,6 @@ void register_ptq(CLI::App& app, std::vector<Command>& out) {
   out.push_back({sub, [a] { return run_ptq_cmd(*a); }});
 }
 
+MXLAB_COMMAND(90, register_ptq);
+
 }  // namespace mx::cli

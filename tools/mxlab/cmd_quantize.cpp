@@ -14,20 +14,7 @@
 #include "formats/compat_microxcaling.hpp"
 #include "tools/mxlab/commands.hpp"
 
-#ifndef MXLAB_VERSION
-#define MXLAB_VERSION "0.0.0"
-#endif
-#ifndef MXLAB_GIT_REVISION
-#define MXLAB_GIT_REVISION "unknown"
-#endif
-
 namespace mx::cli {
-
-std::string version_number() { return MXLAB_VERSION; }
-std::string git_revision() { return MXLAB_GIT_REVISION; }
-std::string version_string() {
-  return fmt::format("mxlab {} ({})", MXLAB_VERSION, MXLAB_GIT_REVISION);
-}
 
 void check_writable(const std::string& flag, const std::string& path) {
   std::string file = path;
@@ -122,8 +109,8 @@ int run_quantize(const QuantizeArgs& a, const CLI::App& sub) {
   if (f.block_size > 0) {
     try {
       make_blocking(t.shape, a.axis, f.block_size);
-    } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(e.what());
+    } catch (const std::invalid_argument& e) {  // "axis N is out of range ...": name the flag
+      throw std::runtime_error(fmt::format("--{}", e.what()));
     }
   }
   if (opt.block.compat == Compat::kMicroxcaling && t.dtype != DType::kF32)
@@ -183,5 +170,7 @@ void register_quantize(CLI::App& app, std::vector<Command>& out) {
   add_int_option(sub, "--threads", args->threads, "worker threads (default 0: all cores)");
   out.push_back({sub, [args, sub] { return run_quantize(*args, *sub); }});
 }
+
+MXLAB_COMMAND(10, register_quantize);
 
 }  // namespace mx::cli

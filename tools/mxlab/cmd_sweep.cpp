@@ -124,4 +124,6 @@ void register_sweep(CLI::App& app, std::vector<Command>& out) {
   out.push_back({sub, [args] { return run_sweep_cmd(*args); }});
 }
 
+MXLAB_COMMAND(20, register_sweep);
+
 }  // namespace mx::cli

@@ -65,4 +65,6 @@ void register_table(CLI::App& app, std::vector<Command>& out) {
   out.push_back({sub, [args] { return run_table(*args); }});
 }
 
+MXLAB_COMMAND(30, register_table);
+
 }  // namespace mx::cli

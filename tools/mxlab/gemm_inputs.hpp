@@ -1,8 +1,7 @@
 // The inputs of a GEMM or dot product as the front ends take them: the operand formats, the
-// accumulator model with its output format and rounding, and the +-Inf pass-through of
-// element-format operands. Shared by the CLI (gemm, golden) and the C ABI (tools/capi), so
-// both build the same model from the same strings and give the same bits by construction.
-// No CLI11 here: the C ABI links this file without the command-line parser.
+// accumulator model with its output format and rounding. Shared by the CLI (gemm, golden) and the C
+// ABI (tools/capi), so both build the same model from the same strings and give the same bits by
+// construction. No CLI11 here: the C ABI links this file without the command-line parser.
 #pragma once
 
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "emulator/accum_model.hpp"
 #include "emulator/gemm.hpp"
+#include "emulator/operand.hpp"
 #include "emulator/tensor.hpp"
 #include "formats/mx_format.hpp"
 
@@ -43,11 +43,8 @@ struct ModelFlags {
 };
 AccumModel parse_model_flags(const ModelFlags& f);
 
-// A representable value passes through unchanged: for an element format with infinities
-// (e5m2, fp16, ...), an input of +-Inf stays +-Inf instead of saturating (the overflow policy
-// is for finite values beyond the range). MX blocks are not touched: there, an Inf in a block
-// gives the NaN scale (OCP MX v1.0 §6.3 as DESIGN.md states). `t` is the matrix `q` was
-// quantized from along `k_axis` (quantize_operand).
-void keep_infinities(const Tensor& t, int k_axis, MxMatrix& q);
+// The +-Inf pass-through of element-format operands is numeric policy, in the library:
+// mx::keep_infinities / mx::quantize_gemm_operand (emulator/operand.hpp).
+using mx::keep_infinities;
 
 }  // namespace mx::cli

@@ -1,9 +1,13 @@
-// mxlab: the command-line front end. Each subcommand lives in its own cmd_*.cpp.
+// mxlab: the command-line front end. Each subcommand lives in its own cmd_*.cpp and
+// registers itself (MXLAB_COMMAND, commands.hpp).
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <new>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -36,22 +40,37 @@ int finish_stdout(int rc) {
 
 }  // namespace
 
+namespace mx::cli {
+namespace {
+
+// Filled during static initialisation (MXLAB_COMMAND), hence a function-local static.
+std::vector<std::pair<int, RegisterFn>>& registry() {
+  static std::vector<std::pair<int, RegisterFn>> r;
+  return r;
+}
+
+}  // namespace
+
+bool add_command(int rank, RegisterFn fn) {
+  registry().emplace_back(rank, fn);
+  return true;
+}
+
+void register_commands(CLI::App& app, std::vector<Command>& out) {
+  auto r = registry();
+  std::stable_sort(r.begin(), r.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (const auto& [rank, fn] : r) fn(app, out);
+}
+
+}  // namespace mx::cli
+
 int main(int argc, char** argv) {
   CLI::App app{"mxlab: bit-accurate OCP Microscaling (MX) emulator and numerics harness"};
   app.set_version_flag("--version", mx::cli::version_string());
   app.require_subcommand(1);
   std::vector<mx::cli::Command> commands;
-  mx::cli::register_quantize(app, commands);
-  mx::cli::register_sweep(app, commands);
-  mx::cli::register_table(app, commands);
-  mx::cli::register_formats(app, commands);
-  mx::cli::register_gemm(app, commands);
-  mx::cli::register_golden(app, commands);
-  mx::cli::register_hwcheck(app, commands);
-  mx::cli::register_hwfit(app, commands);
-  mx::cli::register_accum(app, commands);
-  mx::cli::register_ptq(app, commands);
-  mx::cli::register_eval(app, commands);
+  mx::cli::register_commands(app, commands);  // every cmd_*.cpp's MXLAB_COMMAND
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
