@@ -407,8 +407,7 @@ TEST(CapiErrors, BadInputReturnsACodeAndOneLine) {
   MX_MSG(mxlab_quantize_f32(nullptr, 64, "mxfp8_e4m3", 32, nullptr, nullptr, y.data()),
          "mxlab_quantize_f32: x is NULL");
   MX_MSG(mxlab_quantize_f32(x.data(), 0, nullptr, 32, nullptr, nullptr, y.data()), "n = 0");
-  MX_MSG(mxlab_quantize_f32(x.data(), 64, "mxbogus", 32, nullptr, nullptr, y.data()),
-         "format: ");
+  MX_MSG(mxlab_quantize_f32(x.data(), 64, "mxbogus", 32, nullptr, nullptr, y.data()), "format: ");
   MX_MSG(mxlab_quantize_f32(x.data(), 64, nullptr, 0, nullptr, nullptr, y.data()),
          "block_size must be >= 1 (got 0)");
   MX_MSG(mxlab_dot(codes.data(), scales.data(), codes.data(), scales.data(), 64, "mxfp8_e4m3",
