@@ -11,17 +11,22 @@
 
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
+#include "formats/round_pack.hpp"
 
 namespace mx::algo {
 
 double round_int(double x, Rounding mode) {
-  // On the magnitude, so that both modes are symmetric; a - floor(a) is exact.
-  const double a = std::fabs(x);
-  double f = std::floor(a);
-  const double d = a - f;
-  if (d > 0.5 || (d == 0.5 && (mode == Rounding::kNearestAway || std::fmod(f, 2.0) != 0.0)))
-    f += 1.0;
-  return std::copysign(f, x);
+  // The rounding core at quantum 2^0 on the exact fp64 value (the integer quantizers'
+  // rounding: their x is the fp64 quotient v / scale, as GPTQ's reference computes it).
+  // |x| >= 2^52 is an integer already; NaN and Inf pass through.
+  if (!(std::fabs(x) < 0x1p52)) return x;
+  const auto b = std::bit_cast<std::uint64_t>(x);
+  const int be = static_cast<int>((b >> 52) & 0x7FF);
+  const std::uint64_t m = b & ((std::uint64_t{1} << 52) - 1);
+  const bool neg = (b >> 63) != 0;
+  const Quantized r = round_to_quantum(neg, be ? (m | (std::uint64_t{1} << 52)) : m,
+                                       (be ? be : 1) - 1075, false, 0, mode);
+  return std::copysign(static_cast<double>(r.k), x);
 }
 
 namespace {

@@ -103,7 +103,8 @@ class Quantizer {
   double elem_max_ = 0;  // MX: the element's largest finite value
 };
 
-// Round half to even / half away from zero on a double, without the global rounding mode.
+// x rounded to an integer with `mode` (the quantizers use nearest-even and nearest-away), by
+// the rounding core (round_to_quantum, formats/round_pack.hpp); no global rounding mode.
 double round_int(double x, Rounding mode);
 
 }  // namespace mx::algo

@@ -7,40 +7,31 @@
 #include <stdexcept>
 
 #include "formats/codec.hpp"
+#include "formats/round_pack.hpp"
 
 namespace mx {
 
 namespace {
 
-int bit_length(U128 x) {
-  const auto hi = static_cast<std::uint64_t>(x >> 64);
-  if (hi) return 128 - std::countl_zero(hi);
-  return 64 - std::countl_zero(static_cast<std::uint64_t>(x));
-}
-
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double num_to_double(const Num& x) {
-  switch (x.cls) {
-    case NumClass::kNaN:
-      return kNaN;
-    case NumClass::kInf:
-      return x.neg ? -kInf : kInf;
-    case NumClass::kFinite:
-      break;
-  }
-  const double v = std::ldexp(static_cast<double>(x.sig), x.exp);  // sig < 2^53: exact
-  return x.neg ? -v : v;
-}
+Term term_of(const Num& x) { return {x.neg, x.sig, x.exp}; }
 
-// A finite non-zero double as (neg, 53-bit integer, exponent).
-void split_double(double d, bool* neg, std::uint64_t* mag, int* e) {
-  int ex = 0;
-  const double m = std::frexp(std::fabs(d), &ex);
-  *neg = std::signbit(d);
-  *mag = static_cast<std::uint64_t>(std::ldexp(m, 53));
-  *e = ex - 53;
+// A finite code of float format f (or its Inf / NaN) as a Num.
+Num num_from_code(const ElemFormat& f, std::uint32_t code) {
+  Num r;
+  r.neg = (code & f.sign_mask()) != 0;
+  const std::uint32_t mag = code & ~f.sign_mask();
+  if (mag > f.max_magnitude_code()) {
+    r.cls = f.has_inf() && mag == f.inf_code() ? NumClass::kInf : NumClass::kNaN;
+    return r;
+  }
+  const int m = f.man_bits;
+  const std::uint32_t e_field = mag >> m, mant = mag & ((std::uint32_t{1} << m) - 1);
+  r.sig = e_field ? (mant | (std::uint32_t{1} << m)) : mant;
+  r.exp = r.sig == 0 ? 0 : (e_field ? static_cast<int>(e_field) - f.bias : f.emin()) - m;
+  return r;
 }
 
 Num num_from_double(double d) {
@@ -55,39 +46,17 @@ Num num_from_double(double d) {
     return n;
   }
   if (d == 0) return n;
-  std::uint64_t mag;
-  bool neg;
-  int e;
-  split_double(d, &neg, &mag, &e);
-  const int tz = std::countr_zero(mag);
-  n.sig = mag >> tz;
-  n.exp = e + tz;
+  const Term t = split_double(d);
+  const int tz = std::countr_zero(t.sig);
+  n.sig = t.sig >> tz;
+  n.exp = t.exp + tz;
   n.align = 63 - std::countl_zero(n.sig) + n.exp;
   return n;
 }
 
-// x + y for exact doubles, rounded to odd at 53 bits (TwoSum gives the exact error; an
-// inexact even result moves one ulp toward it). Finite inputs.
-double sum2_odd(double x, double y) {
-  const double s = x + y;
-  const double bb = s - x;
-  const double err = (x - (s - bb)) + (y - bb);
-  if (err == 0) return s;
-  bool neg;
-  std::uint64_t mag;
-  int e;
-  split_double(s, &neg, &mag, &e);
-  if (mag & 1) return s;
-  return std::nextafter(s, err > 0 ? kInf : -kInf);
-}
-
-Num round_double(const ElemFormat& f, double d, Rounding mode, bool overflow_inf = false) {
-  if (d == 0) return Num{};  // an exactly-zero sum is +0
-  bool neg;
-  std::uint64_t mag;
-  int e;
-  split_double(d, &neg, &mag, &e);
-  return round_float(f, neg, mag, e, false, mode, overflow_inf);
+// round(f, exact value) as a Num; the accumulators' overflow rule is IEEE or ovf=inf.
+Num round_exact_num(const ElemFormat& f, const ExactValue& v, Rounding mode, bool overflow_inf) {
+  return round_float(f, v.neg, v.mag, v.exp, v.sticky, mode, overflow_inf);
 }
 
 bool nonfinite_sum(const Num& x, const Num& y, Num* out) {
@@ -109,17 +78,39 @@ Num add_round(const ElemFormat& f, Rounding mode, const Num& x, const Num& y,
               bool overflow_inf = false) {
   Num r;
   if (nonfinite_sum(x, y, &r)) return r;
-  return round_double(f, sum2_odd(num_to_double(x), num_to_double(y)), mode, overflow_inf);
+  const ExactValue s = exact_sum(term_of(x), term_of(y));
+  if (s.is_zero()) return Num{};
+  return round_exact_num(f, s, mode, overflow_inf);
 }
 
 std::uint32_t encode_out(const AccumModel& m, double d) { return encode(m.out, d, m.out_round); }
 
+// round_out of an exact value (not zero).
+std::uint32_t encode_exact(const AccumModel& m, const ExactValue& v) {
+  return round_exact(m.out, v, m.out_round.mode, overflow_rule(m.out_round.overflow)).code;
+}
+
+// round_out of a Num (NaN without its sign, as an IEEE NaN).
+std::uint32_t encode_num(const AccumModel& m, const Num& x) {
+  const OverflowRule rule = overflow_rule(m.out_round.overflow);
+  switch (x.cls) {
+    case NumClass::kNaN:
+      return pack_nan(m.out, false).code;
+    case NumClass::kInf:
+      return pack_inf(m.out, x.neg, rule).code;
+    case NumClass::kFinite:
+      break;
+  }
+  return round_pack(m.out, x.neg, x.sig, x.exp, false, m.out_round.mode, rule).code;
+}
+
 // round_out(F + C): +0 for an exactly-zero sum.
 std::uint32_t finish_with_c(const AccumModel& m, const Num& f, const Num& c) {
   Num r;
-  if (nonfinite_sum(f, c, &r)) return encode_out(m, num_to_double(r));
-  const double d = sum2_odd(num_to_double(f), num_to_double(c));
-  return encode_out(m, d == 0 ? 0.0 : d);
+  if (nonfinite_sum(f, c, &r)) return encode_num(m, r);
+  const ExactValue s = exact_sum(term_of(f), term_of(c));
+  if (s.is_zero()) return encode_num(m, Num{});
+  return encode_exact(m, s);
 }
 
 Num product(const OpElem& a, const OpElem& b, int scale, bool nan_scale) {
@@ -239,16 +230,9 @@ class Engine {
 
   // The participant cut to a multiple of 2^q, in units of 2^q, signed.
   I128 cut(const Num& x, int q) const {
-    const int d = x.exp - q;
-    U128 t;
-    if (d >= 0) {
-      t = U128(x.sig) << d;  // < 2^(w + 2): see accum_model.hpp
-    } else {
-      const int sh = -d;
-      t = sh >= 64 ? 0 : (x.sig >> sh);
-      if (m_.term_round == Rounding::kNearestEven)
-        t += round_up(Rounding::kNearestEven, x.sig, sh, x.neg, 0) ? 1 : 0;
-    }
+    // |term| < 2^(w + 2) (see accum_model.hpp); terms round toward zero or nearest-even.
+    const auto t =
+        static_cast<U128>(round_to_quantum(x.neg, x.sig, x.exp, false, q, m_.term_round).k);
     return x.neg ? -I128(t) : I128(t);
   }
 
@@ -275,11 +259,9 @@ class Engine {
   }
 
   Num round_wide() {
-    bool neg, sticky;
-    U128 mag;
-    int e;
-    if (!wide_.extract(&neg, &mag, &e, &sticky)) return Num{};
-    return round_float(m_.acc, neg, mag, e, sticky, m_.step_round, m_.overflow_inf);
+    ExactValue v;
+    if (!wide_.extract(&v)) return Num{};
+    return round_exact_num(m_.acc, v, m_.step_round, m_.overflow_inf);
   }
 
   const AccumModel& m_;
@@ -334,121 +316,9 @@ OpElem OpTable::compute(std::uint32_t code) const {
 
 Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky, Rounding mode,
                 bool overflow_inf) {
-  // Bring the magnitude under 2^61, folding what falls off into the sticky bit, then keep
-  // the sticky as the lowest bit (round_up sees it below the half point: shift >= 2).
-  const int n = bit_length(mag);
-  if (n > 61) {
-    const int s = n - 61;
-    sticky |= (mag & ((U128(1) << s) - 1)) != 0;
-    mag >>= s;
-    e += s;
-  }
-  const std::uint64_t m = (static_cast<std::uint64_t>(mag) << 1) | (sticky ? 1u : 0u);
-  e -= 1;
-  Num r;
-  r.neg = neg;
-  const int man = f.man_bits;
-  const int lead = 63 - std::countl_zero(m) + e;
-  int lsb = std::max(lead, f.emin()) - man;
-  const int shift = lsb - e;
-  std::uint64_t kept;
-  if (shift <= 0) {
-    kept = m << -shift;
-  } else {
-    kept = shift >= 64 ? 0 : (m >> shift);
-    kept += round_up(mode, m, shift, neg, 0) ? 1 : 0;
-  }
-  if (kept >> (man + 1)) {  // carried into a new binade
-    kept >>= 1;
-    ++lsb;
-  }
-  const std::uint64_t max_sig = (std::uint64_t{1} << man) | f.max_mantissa();
-  const int max_lsb = f.emax() - man;
-  if (lsb > max_lsb || (lsb == max_lsb && kept > max_sig)) {
-    if ((overflow_clamps(mode, neg) && !overflow_inf) || (!f.has_inf() && !f.has_nan())) {
-      r.sig = max_sig;
-      r.exp = max_lsb;
-    } else {
-      r.cls = f.has_inf() ? NumClass::kInf : NumClass::kNaN;
-    }
-    return r;
-  }
-  r.sig = kept;
-  r.exp = kept ? lsb : 0;
-  return r;
-}
-
-// ---- WideAcc ----------------------------------------------------------------------------
-
-void WideAcc::clear() { std::fill(std::begin(d_), std::end(d_), 0); }
-
-void WideAcc::add(bool neg, std::uint64_t sig, int exp) {
-  if (sig == 0) return;
-  const int off = exp - kMinExp;
-  if (off < 0 || off + 96 > 32 * kDigits)
-    throw std::range_error("WideAcc: exponent outside the exact accumulator's range");
-  const int i = off >> 5;
-  const U128 v = U128(sig) << (off & 31);
-  const auto d0 = static_cast<std::int64_t>(static_cast<std::uint32_t>(v));
-  const auto d1 = static_cast<std::int64_t>(static_cast<std::uint32_t>(v >> 32));
-  const auto d2 = static_cast<std::int64_t>(static_cast<std::uint32_t>(v >> 64));
-  if (neg) {
-    d_[i] -= d0;
-    d_[i + 1] -= d1;
-    d_[i + 2] -= d2;
-  } else {
-    d_[i] += d0;
-    d_[i + 1] += d1;
-    d_[i + 2] += d2;
-  }
-}
-
-bool WideAcc::extract(bool* neg, U128* mag, int* e, bool* sticky) const {
-  std::uint32_t dig[kDigits];
-  std::int64_t carry = 0;
-  for (int i = 0; i < kDigits; ++i) {
-    const std::int64_t c = d_[i] + carry;
-    dig[i] = static_cast<std::uint32_t>(c);
-    carry = c >> 32;  // arithmetic (C++20)
-  }
-  *neg = carry < 0;
-  if (*neg) {  // two's complement negation over the digits
-    std::uint64_t c = 1;
-    for (int i = 0; i < kDigits; ++i) {
-      const std::uint64_t v = std::uint64_t{static_cast<std::uint32_t>(~dig[i])} + c;
-      dig[i] = static_cast<std::uint32_t>(v);
-      c = v >> 32;
-    }
-  }
-  int t = kDigits - 1;
-  while (t >= 0 && dig[t] == 0) --t;
-  if (t < 0) return false;
-  auto at = [&](int i) { return i >= 0 ? U128(dig[i]) : U128(0); };
-  *mag = (at(t) << 64) | (at(t - 1) << 32) | at(t - 2);
-  *e = kMinExp + 32 * (t - 2);
-  bool s = false;
-  for (int i = 0; i < t - 2; ++i) s |= dig[i] != 0;
-  *sticky = s;
-  return true;
-}
-
-double to_odd_double(bool neg, U128 mag, int e, bool sticky) {
-  int n = bit_length(mag);
-  if (sticky && n < 60) {
-    mag <<= (60 - n);
-    e -= 60 - n;
-    n = 60;
-  }
-  double d;
-  if (n <= 53) {
-    d = std::ldexp(static_cast<double>(static_cast<std::uint64_t>(mag)), e);
-  } else {
-    const int s = n - 53;
-    std::uint64_t kept = static_cast<std::uint64_t>(mag >> s);
-    if (sticky || (mag & ((U128(1) << s) - 1)) != 0) kept |= 1;
-    d = std::ldexp(static_cast<double>(kept), e + s);
-  }
-  return neg ? -d : d;
+  const Packed p = round_pack(f, neg, mag, e, sticky, mode,
+                              overflow_inf ? OverflowRule::kInf : OverflowRule::kIeee);
+  return num_from_code(f, p.code);
 }
 
 // ---- dot --------------------------------------------------------------------------------
@@ -490,11 +360,9 @@ std::uint32_t dot(const AccumModel& m, const OpTable& ta, const OpTable& tb, con
     if (nan || (pinf && ninf)) return encode_out(m, kNaN);
     if (pinf || ninf) return encode_out(m, ninf ? -kInf : kInf);
     if (!c.is_zero()) w.add(c.neg, c.sig, c.exp);
-    bool neg, sticky;
-    U128 mag;
-    int e;
-    if (!w.extract(&neg, &mag, &e, &sticky)) return encode_out(m, 0.0);
-    return encode_out(m, to_odd_double(neg, mag, e, sticky));
+    ExactValue v;
+    if (!w.extract(&v)) return encode_out(m, 0.0);
+    return encode_exact(m, v);
   }
 
   Engine eng(m, prod.data());
@@ -536,7 +404,7 @@ std::uint32_t dot(const AccumModel& m, const OpTable& ta, const OpTable& tb, con
     f = p;
   }
   if (m.c_entry == CEntry::kEnd) return finish_with_c(m, f, c);
-  return encode_out(m, num_to_double(f));
+  return encode_num(m, f);
 }
 
 }  // namespace mx

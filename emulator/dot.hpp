@@ -1,7 +1,7 @@
 // Dot products of MX (or plain element-format) vectors under an AccumModel
 // (emulator/accum_model.hpp holds the definition). Everything is integer significands and
-// exponents; the step roundings go through round_up (formats/rounding.hpp) and the output
-// rounding through encode() (formats/codec.hpp).
+// exponents; sums are exact (emulator/wide_acc.hpp) and every rounding (terms, steps,
+// promotion, output) is round_pack (formats/round_pack.hpp).
 #pragma once
 
 #include <cstddef>
@@ -10,12 +10,10 @@
 #include <vector>
 
 #include "emulator/accum_model.hpp"
+#include "emulator/wide_acc.hpp"
 #include "formats/descriptor.hpp"
 
 namespace mx {
-
-__extension__ typedef unsigned __int128 U128;
-__extension__ typedef __int128 I128;
 
 enum class NumClass : std::uint8_t { kFinite, kInf, kNaN };
 
@@ -88,26 +86,9 @@ std::uint32_t dot(const AccumModel& model, const OpTable& ta, const OpTable& tb,
 
 // Rounds (-1)^neg * (mag + sticky*delta) * 2^e (0 < delta < 1 when sticky) into float format
 // f with mode, then IEEE overflow; with overflow_inf an overflow never clamps to the largest
-// finite value (Inf, else NaN, else the largest finite value). mag > 0 or sticky.
+// finite value (Inf, else NaN, else the largest finite value). mag > 0. round_pack with
+// OverflowRule::kIeee / kInf, the code read back as a Num.
 Num round_float(const ElemFormat& f, bool neg, U128 mag, int e, bool sticky, Rounding mode,
                 bool overflow_inf = false);
-
-// Kulisch accumulator: the exact sum of sig * 2^exp terms over exponents [-768, 768).
-class WideAcc {
- public:
-  static constexpr int kMinExp = -768;
-  static constexpr int kDigits = 48;  // 32-bit digits held in int64 (carry-save)
-  void clear();
-  void add(bool neg, std::uint64_t sig, int exp);
-  // The exact value as (neg, mag, e, sticky): mag < 2^96 holds the top bits; false when zero.
-  bool extract(bool* neg, U128* mag, int* e, bool* sticky) const;
-
- private:
-  std::int64_t d_[kDigits] = {};
-};
-
-// The exact real (-1)^neg * (mag + sticky) * 2^e as a double rounded to odd at 53 bits,
-// which rounds to any format of <= 51 bits as the exact value would.
-double to_odd_double(bool neg, U128 mag, int e, bool sticky);
 
 }  // namespace mx

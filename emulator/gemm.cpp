@@ -13,6 +13,7 @@
 #include "emulator/gemm_blocked.hpp"
 #include "emulator/quantize.hpp"
 #include "formats/codec.hpp"
+#include "formats/round_pack.hpp"
 
 namespace mx {
 
@@ -265,36 +266,17 @@ Plan make_plan(const MxMatrix& a, const MxMatrix& b, const GemmOptions& opt) {
   return p;
 }
 
-// F + C rounded to odd at 53 bits (rounds to any narrower format as the exact sum would);
-// +0 for an exact zero; NaN and Inf as IEEE addition.
-double finish_odd(double f, double c) {
-  if (std::isnan(f) || std::isnan(c) || (std::isinf(f) && std::isinf(c) && (f > 0) != (c > 0)))
-    return std::numeric_limits<double>::quiet_NaN();
-  if (std::isinf(f) || std::isinf(c)) return std::isinf(f) ? f : c;
-  const double s = f + c;
-  const double bb = s - f;
-  const double err = (f - (s - bb)) + (c - bb);
-  double d = s;
-  if (err != 0) {
-    int ex;
-    const double mm = std::frexp(std::fabs(s), &ex);
-    if ((static_cast<std::uint64_t>(std::ldexp(mm, 53)) & 1) == 0)
-      d = std::nextafter(s, err > 0 ? std::numeric_limits<double>::infinity()
-                                    : -std::numeric_limits<double>::infinity());
-  }
-  return d == 0 ? 0.0 : d;
-}
-
-// round_out(F + C) for an exact F (double); +0 for an exact zero.
+// round_out(F + C) for finite or non-finite doubles F and C: NaN and Inf as IEEE addition, an
+// exact zero gives +0, else the exact sum rounded once (round_pack).
 std::uint32_t finish(const AccumModel& m, double f, double c) {
-  return encode(m.out, finish_odd(f, c), m.out_round);
-}
-
-void add_double(WideAcc& w, double d) {
-  if (d == 0) return;
-  int ex;
-  const double mm = std::frexp(std::fabs(d), &ex);
-  w.add(std::signbit(d), static_cast<std::uint64_t>(std::ldexp(mm, 53)), ex - 53);
+  const OverflowRule rule = overflow_rule(m.out_round.overflow);
+  if (std::isnan(f) || std::isnan(c) || (std::isinf(f) && std::isinf(c) && (f > 0) != (c > 0)))
+    return pack_nan(m.out, false).code;
+  if (std::isinf(f) || std::isinf(c))
+    return pack_inf(m.out, std::isinf(f) ? f < 0 : c < 0, rule).code;
+  const ExactValue s = exact_sum(split_double(f), split_double(c));
+  if (s.is_zero()) return round_pack(m.out, false, 0, 0, false, m.out_round.mode, rule).code;
+  return round_exact(m.out, s, m.out_round.mode, rule).code;
 }
 
 // The step groups of a fused model in order (Engine::segment in dot.cpp, literally) and the
@@ -344,14 +326,12 @@ std::uint32_t finish3(const AccumModel& m, double h, double l, double c) {
   if (!std::isfinite(c) || std::isnan(h)) return finish(m, h + l, c);  // NaN / Inf decide
   WideAcc w;
   w.clear();
-  add_double(w, h);
-  add_double(w, l);
-  add_double(w, c);
-  bool neg, sticky;
-  U128 mag;
-  int e;
-  if (!w.extract(&neg, &mag, &e, &sticky)) return encode(m.out, 0.0, m.out_round);
-  return encode(m.out, to_odd_double(neg, mag, e, sticky), m.out_round);
+  w.add_double(h);
+  w.add_double(l);
+  w.add_double(c);
+  ExactValue v;
+  if (!w.extract(&v)) return encode(m.out, 0.0, m.out_round);
+  return round_exact(m.out, v, m.out_round.mode, overflow_rule(m.out_round.overflow)).code;
 }
 
 }  // namespace
@@ -434,12 +414,7 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
     const double scale = std::ldexp(1.0, plan.scale0);  // exact: the plan checked the range
     lay.for_each(m, n, opt.threads, [&](std::size_t i, std::size_t j, std::size_t t) {
       const double h = hi.get()[t] * scale, l = lo.get()[t] * scale;
-      if (fast_out) {  // h + l rounded to odd at 53 bits, then once to fp32 (RNE)
-        const float f = static_cast<float>(finish_odd(h, l));
-        out[i * n + j] = std::isnan(f) ? nan_code : std::bit_cast<std::uint32_t>(f);
-      } else {
-        out[i * n + j] = finish3(model, h, l, cval(i * n + j));
-      }
+      out[i * n + j] = finish3(model, h, l, cval(i * n + j));
     });
     return out;
   }
@@ -474,9 +449,6 @@ std::vector<std::uint32_t> gemm(const MxMatrix& a, const MxMatrix& b, const std:
             const std::size_t t = i * n + j;
             if (bad[t]) {
               out[t] = generic_dot(i, j, scratch);
-            } else if (fast_out) {  // F is a finite double: one RNE rounding to fp32
-              const float x = static_cast<float>(f[t] == 0 ? 0.0 : f[t]);
-              out[t] = std::bit_cast<std::uint32_t>(x);
             } else {
               out[t] = finish(model, f[t], model.c_entry == CEntry::kEnd ? cval(t) : 0.0);
             }

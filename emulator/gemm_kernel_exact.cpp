@@ -18,6 +18,8 @@
 // The dot is (hi + lo) * 2^(sa_min + sb_min), rounded once by the caller. NaN (NaN
 // elements or NaN scales, whose multiplier is NaN) propagates into hi and lo; formats with
 // Inf are not taken here. Every variant computes the same exact hi and lo.
+// No rounding happens here: the one rounding of the dot is the caller's round_pack of the
+// exact hi + lo (+ C) (gemm.cpp finish3, through emulator/wide_acc.hpp).
 #include <immintrin.h>
 
 #include <cmath>

@@ -8,6 +8,11 @@
 // x + -x and (+0) + (-0)). NaN and Inf propagate as in the model (NaN anywhere gives NaN,
 // Inf of both signs gives NaN). Each output's K indices are visited in order by every
 // variant (scalar, AVX2, AVX-512), so all give the same bits.
+// As an instance of round_pack (formats/round_pack.hpp): each step is round_pack into fp32,
+// nearest-even, OverflowRule::kIeee, of the exact acc + a*b, done by the FMA unit (with the
+// bounds above, the hardware's tininess rule never matters); no Status flags.
+// tests/emulator/gemm_fast_test.cpp checks every variant against the generic dot(), whose
+// steps call round_pack.
 #include <immintrin.h>
 
 #include <cmath>

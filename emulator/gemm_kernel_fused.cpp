@@ -13,6 +13,15 @@
 // accumulator overflow or a non-zero S truncated to zero — marks the output `bad`, and the
 // caller recomputes it with the generic dot(). NaN / Inf elements or NaN scales never come
 // here (the caller decodes and checks first).
+//
+// Roundings, as instances of round_pack (formats/round_pack.hpp): the cut of a term is
+// round_to_quantum toward zero at 2^(E - w); step 4 is round_pack toward zero into the
+// accumulator format, open-coded on int64 lanes for its normal range only (an overflow or a
+// result truncated to zero leaves that range: `bad`, the generic dot() redoes it through
+// round_pack); the scalar promotion calls round_pack (promote_fp32); the AVX-512 promotion
+// is the same rounding written as TwoSum, round to odd at 53 bits, then the hardware's
+// nearest-even fp64 -> fp32 conversion. tests/emulator/gemm_fast_test.cpp checks both tiles
+// bit for bit against the generic dot().
 #include <immintrin.h>
 
 #include <bit>
@@ -21,6 +30,8 @@
 #include <limits>
 
 #include "emulator/gemm_blocked.hpp"
+#include "emulator/wide_acc.hpp"
+#include "formats/round_pack.hpp"
 
 namespace mx::gemm_detail {
 namespace {
@@ -28,21 +39,14 @@ namespace {
 constexpr std::size_t kL = 8;   // outputs (columns) per lane group
 constexpr std::size_t kMr = 4;  // rows per tile
 
-// P + A rounded once to fp32 with nearest-even (exact sum rounded to odd at 53 bits first).
+// P + A rounded once to fp32 with nearest-even: round_pack of the exact sum (wide_acc.hpp). An
+// infinite P (an earlier overflow, the output already marked bad) stays as it is.
 inline double promote_fp32(double p, double a) {
-  const double s = p + a;
-  const double bb = s - p;
-  const double err = (p - (s - bb)) + (a - bb);
-  double d = s;
-  if (err != 0) {
-    std::uint64_t bits = std::bit_cast<std::uint64_t>(s);
-    if ((bits & 1) == 0) {
-      // one ulp toward the error: away from zero when err has s's sign, else toward zero
-      bits += (std::signbit(err) == std::signbit(s)) ? 1 : std::uint64_t(-1);
-      d = std::bit_cast<double>(bits);
-    }
-  }
-  return static_cast<double>(static_cast<float>(d));
+  if (!std::isfinite(p)) return p;
+  const ExactValue s = exact_sum(split_double(p), split_double(a));
+  if (s.is_zero()) return 0.0;
+  const Packed r = round_exact(kFp32, s, Rounding::kNearestEven, OverflowRule::kIeee);
+  return static_cast<double>(std::bit_cast<float>(r.code));
 }
 
 // One output's chain (the reference the AVX-512 tile mirrors).

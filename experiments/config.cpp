@@ -12,7 +12,7 @@
 
 #include "algorithms/ptq.hpp"
 #include "emulator/accum_model.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/record.hpp"
 #include "formats/catalog.hpp"
 

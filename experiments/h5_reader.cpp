@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/h5_util.hpp"
 

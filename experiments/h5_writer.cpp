@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/h5_util.hpp"
 #include "formats/catalog.hpp"

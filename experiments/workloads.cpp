@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "emulator/io/tensor_io.hpp"
 #include "emulator/quantize.hpp"
 #include "formats/rounding.hpp"
 

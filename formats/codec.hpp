@@ -16,7 +16,8 @@ double decode(const ElemFormat& f, std::uint32_t code);
 
 // Rounds x * 2^-scale_exp (exactly, the scale is applied to the exponent, never by a
 // floating-point division) to a code of `f`. `rnd` supplies the random bits of stochastic
-// rounding (see stochastic_bits); `status` gets the flags OR-ed in when non-null.
+// rounding (see stochastic_bits); `status` gets the flags OR-ed in when non-null. The
+// rounding itself is round_pack (formats/round_pack.hpp), which also defines the flags.
 //
 // Semantics (README "Conversion rules"): rounding as IEEE 754 with an unbounded exponent,
 // then overflow per policy (directed modes away from the overflow, and odd, clamp to the

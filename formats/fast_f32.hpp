@@ -10,6 +10,13 @@
 // significand by `drop` bits (round_up), and for drop <= 23 re-packing is a masked add on
 // the bit pattern whose carry moves into the exponent field exactly as the value does.
 // tests/formats/fast_path_test.cpp proves this equal to the generic codec.
+//
+// An instance of round_pack (formats/round_pack.hpp) specialised for fp32 inputs and a fixed
+// scaled grid: steps 1-2 are the drop computation, step 3 the same round_up, steps 4-6 the
+// masked add whose carry moves into the exponent field and the clamp to max_pos / max_neg.
+// tests/formats/round_pack_kernels_test.cpp checks its codes against round_pack directly.
+// It computes values (and, through grid_bits_to_code, codes) only: no Status flags; callers
+// that need flags use encode().
 #pragma once
 
 #include <bit>

@@ -1,6 +1,8 @@
 // AVX2 versions of the fast fp32 kernels, chosen at run time when the CPU has AVX2. They
 // compute exactly what quantize_bits_f32 computes (tests/formats/simd_test.cpp proves it on
-// random and special inputs; the exhaustive test runs through them).
+// random and special inputs; the exhaustive test runs through them), so they are instances of
+// round_pack (formats/round_pack.hpp) too: tests/formats/round_pack_kernels_test.cpp checks
+// their codes against round_pack directly. Codes only, no Status flags.
 #pragma once
 
 #include <cstddef>

@@ -23,15 +23,18 @@ enum class Overflow : std::uint8_t {
   kToNanOrInf,  // overflow gives Inf if the format has it, else NaN, else saturates
 };
 
-// Status flags, OR-ed together. Per-element conversions report them; tensor kernels
-// accumulate counts where asked.
+// Status flags, OR-ed together (exact definitions, tininess before rounding: round_pack.hpp).
+// Per-element conversions (encode) report them; the fp32 fast paths (fast_f32.hpp, the SIMD
+// kernels) and the GEMM kernels compute codes only and report no flags.
 enum StatusFlag : std::uint8_t {
   kStatusOk = 0,
   kInexact = 1 << 0,
-  kUnderflow = 1 << 1,  // tiny (below the smallest normal) and inexact
-  kOverflow = 1 << 2,   // the rounded magnitude exceeded the largest finite value
+  kUnderflow = 1 << 1,  // tiny (below the smallest normal, before rounding) and inexact
+  kOverflow = 1 << 2,   // the magnitude rounded with an unbounded exponent exceeded the largest
+                        // finite value
   kSaturated = 1 << 3,  // the result was clamped to the largest finite value
-  kInvalid = 1 << 4,    // NaN into a format without NaN, negative into E8M0
+  kInvalid = 1 << 4,    // NaN into a format without NaN, negative into E8M0, Inf into a format
+                        // without Inf
 };
 using Status = std::uint8_t;
 

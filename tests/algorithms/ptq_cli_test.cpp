@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "tests/cli/run_mxlab.hpp"
 
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "tests/cli/run_mxlab.hpp"
 
 namespace fs = std::filesystem;

@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#include "emulator/hwcheck.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
+#include "experiments/hw/hwcheck.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
 #include "tests/cli/run_mxlab.hpp"

@@ -11,8 +11,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "emulator/io/tensor_io.hpp"
 #include "emulator/quantize.hpp"
-#include "emulator/tensor.hpp"
 #include "formats/rounding.hpp"
 
 namespace mx {

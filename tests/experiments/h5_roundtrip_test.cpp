@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/h5_results.hpp"
 #include "experiments/sweep.hpp"
 #include "test_util.hpp"

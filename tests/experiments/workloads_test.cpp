@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/workloads.hpp"
 #include "test_util.hpp"
 

@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/model/eval.hpp"
 #include "experiments/model/llama_forward.hpp"
 #include "experiments/model/model_error.hpp"

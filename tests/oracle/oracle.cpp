@@ -328,19 +328,47 @@ Pick pick_neighbor(Mode mode, bool negative, Relation rel, bool lo_odd, bool hi_
       return negative ? Pick::kHi : Pick::kLo;
     case Mode::kOdd:
       return lo_odd ? Pick::kLo : Pick::kHi;
+    case Mode::kStochastic:
+      break;
   }
   fail("pick_neighbor: bad mode");
 }
 
+// pick_neighbor, and stochastic rounding: the upper neighbour iff rnd < floor(2^64 * frac).
+Pick choose(Mode mode, bool negative, const Rational& m, const Rational& lo, const Rational& hi,
+            bool lo_odd, bool hi_odd, uint64_t rnd) {
+  const Relation rel = relation(m, lo, hi);
+  if (mode != Mode::kStochastic) return pick_neighbor(mode, negative, rel, lo_odd, hi_odd);
+  if (rel == Relation::kExact) return Pick::kLo;
+  const Rational scaled = (m - lo) / (hi - lo) * Rational(Integer(1) << 64);
+  const Integer threshold =
+      boost::multiprecision::numerator(scaled) / boost::multiprecision::denominator(scaled);
+  return Integer(rnd) < threshold ? Pick::kHi : Pick::kLo;
+}
+
 // The chosen magnitude exceeds MAX (on x's side).
 uint32_t overflow_code(const Format& f, Mode mode, bool negative, Overflow ov) {
-  const bool to_max = mode == Mode::kTowardZero || mode == Mode::kOdd ||
-                      (mode == Mode::kTowardPositive && negative) ||
-                      (mode == Mode::kTowardNegative && !negative) || ov == Overflow::kSaturate;
+  const bool toward_max = mode == Mode::kTowardZero || mode == Mode::kOdd ||
+                          (mode == Mode::kTowardPositive && negative) ||
+                          (mode == Mode::kTowardNegative && !negative);
+  const bool to_max = ov == Overflow::kSaturate || (ov == Overflow::kToNanOrInf && toward_max);
   if (to_max) return max_code(f, negative);
   if (f.has_inf()) return inf_code(f, negative);
   if (f.has_nan()) return nan_code(f, negative);
   return max_code(f, negative);
+}
+
+Rounded overflow_result(const Format& f, Mode mode, bool negative, Overflow ov) {
+  const uint32_t code = overflow_code(f, mode, negative, ov);
+  unsigned flags = kFlagOverflow | kFlagInexact;
+  if (code == max_code(f, negative)) flags |= kFlagSaturated;
+  return {code, flags};
+}
+
+// Flags of a finite, non-overflowing result r for the exact magnitude m.
+unsigned finite_flags(const Rational& r, const Rational& m, bool tiny) {
+  if (r == m) return 0;
+  return kFlagInexact | (tiny ? kFlagUnderflow : 0u);
 }
 
 // Code (sign bit clear) of a finite magnitude v that lies on a kFloat grid.
@@ -365,9 +393,10 @@ uint32_t float_magnitude_code(const Format& f, const Rational& v) {
   return code;
 }
 
-uint32_t round_float(const Format& f, bool negative, const Rational& m, Mode mode, Overflow ov) {
+Rounded round_float(const Format& f, bool negative, const Rational& m, Mode mode, Overflow ov,
+                    uint64_t rnd) {
   const uint32_t sign = negative ? (1u << (f.bits - 1)) : 0;
-  if (m == 0) return sign;  // zero keeps the sign of x
+  if (m == 0) return {sign, 0};  // zero keeps the sign of x
   const Rational maxv = max_value(f);
   // Grid spacing in the binade of m: 2^(max(e, emin) - M) (IEEE 754 §3.3).
   const int emin = 1 - f.bias;
@@ -379,91 +408,105 @@ uint32_t round_float(const Format& f, bool negative, const Rational& m, Mode mod
   const Rational lo = Rational(lo_units) * q;
   const Rational hi = lo + q;
   // lo > MAX: both neighbours are beyond MAX, so every mode overflows.
-  if (lo > maxv) return overflow_code(f, mode, negative, ov);
-  const Relation rel = relation(m, lo, hi);
+  if (lo > maxv) return overflow_result(f, mode, negative, ov);
   const bool hi_virtual = hi > maxv;  // then hi == MAX + spacing(MAX)
   const bool lo_odd = (float_magnitude_code(f, lo) & 1) != 0;
   const bool hi_odd = hi_virtual ? (max_code(f) & 1) == 0 : (float_magnitude_code(f, hi) & 1) != 0;
-  const Pick p = pick_neighbor(mode, negative, rel, lo_odd, hi_odd);
-  if (p == Pick::kHi && hi_virtual) return overflow_code(f, mode, negative, ov);
-  return sign | float_magnitude_code(f, p == Pick::kLo ? lo : hi);
+  const Pick p = choose(mode, negative, m, lo, hi, lo_odd, hi_odd, rnd);
+  if (p == Pick::kHi && hi_virtual) return overflow_result(f, mode, negative, ov);
+  const Rational& r = p == Pick::kLo ? lo : hi;
+  return {sign | float_magnitude_code(f, r), finite_flags(r, m, e < emin)};
 }
 
-uint32_t round_int(const Format& f, bool negative, const Rational& m, Mode mode, Overflow ov) {
+Rounded round_int(const Format& f, bool negative, const Rational& m, Mode mode, Overflow ov,
+                  uint64_t rnd) {
   // Grid: integers k (in units of 2^-(N-2)); side MAX is 2^(N-1)-1 or 2^(N-1).
   const Rational units = m * pow2(f.man_bits);
   const Integer lo_k =
       boost::multiprecision::numerator(units) / boost::multiprecision::denominator(units);
   const Integer side_max =
       negative ? (Integer(1) << (f.bits - 1)) : (Integer(1) << (f.bits - 1)) - 1;
-  if (lo_k > side_max) return overflow_code(f, mode, negative, ov);
+  if (lo_k > side_max) return overflow_result(f, mode, negative, ov);
   const Integer hi_k = lo_k + 1;
-  const Relation rel = relation(units, Rational(lo_k), Rational(hi_k));
   // Parity of the code LSB = parity of k (two's complement); for the virtual
   // value side_max+1 that is also the opposite of MAX's parity.
   const bool lo_odd = (lo_k & 1) != 0;
   const bool hi_odd = (hi_k & 1) != 0;
-  const Pick p = pick_neighbor(mode, negative, rel, lo_odd, hi_odd);
+  const Pick p = choose(mode, negative, units, Rational(lo_k), Rational(hi_k), lo_odd, hi_odd, rnd);
   const Integer k = p == Pick::kLo ? lo_k : hi_k;
-  if (k > side_max) return overflow_code(f, mode, negative, ov);
+  if (k > side_max) return overflow_result(f, mode, negative, ov);
   const uint32_t mask = (1u << f.bits) - 1;
   const auto kk = k.convert_to<uint32_t>();
-  return negative ? ((0u - kk) & mask) : kk;  // intN has no -0: k = 0 gives code 0
+  // intN has no -0: k = 0 gives code 0; no tininess on a uniform grid.
+  return {negative ? ((0u - kk) & mask) : kk, finite_flags(Rational(k), units, false)};
 }
 
-uint32_t round_e8m0(const Format& f, bool negative, const Rational& m, Mode mode, Overflow ov) {
+Rounded round_e8m0(const Format& f, bool negative, const Rational& m, Mode mode, Overflow ov,
+                   uint64_t rnd) {
   // Project decisions for the unsigned E8M0 scale (§5.4.1 has no sign/zero).
-  if (negative && m != 0) return 0xFF;  // x < 0 (not -0) -> NaN
-  if (m < pow2(-127)) return 0;         // below 2^-127, including +-0 -> 2^-127, every mode
-  const int e = floor_log2(m);          // lo = 2^e, hi = 2^(e+1), codes e+127, e+128
-  if (e > 127) return overflow_code(f, mode, false, ov);
+  if (negative && m != 0) return {0xFF, kFlagInvalid};  // x < 0 (not -0) -> NaN
+  if (m < pow2(-127))  // below 2^-127, including +-0 -> 2^-127, every mode
+    return {0, kFlagUnderflow | kFlagInexact};
+  const int e = floor_log2(m);  // lo = 2^e, hi = 2^(e+1), codes e+127, e+128
+  if (e > 127) return overflow_result(f, mode, false, ov);
   const Rational lo = pow2(e);
   const Rational hi = pow2(e + 1);
-  const Relation rel = relation(m, lo, hi);
   const uint32_t lo_code = static_cast<uint32_t>(e + 127);
   // hi code is lo_code + 1; for e = 127 that is the virtual value above
   // 0xFE, whose parity (odd) is the opposite of 0xFE's, i.e. also lo_code + 1.
-  const Pick p = pick_neighbor(mode, false, rel, (lo_code & 1) != 0, ((lo_code + 1) & 1) != 0);
-  if (p == Pick::kLo) return lo_code;
-  if (e + 1 > 127) return overflow_code(f, mode, false, ov);
-  return lo_code + 1;
+  const Pick p = choose(mode, false, m, lo, hi, (lo_code & 1) != 0, ((lo_code + 1) & 1) != 0, rnd);
+  if (p == Pick::kLo) return {lo_code, finite_flags(lo, m, false)};
+  if (e + 1 > 127) return overflow_result(f, mode, false, ov);
+  return {lo_code + 1, finite_flags(hi, m, false)};
 }
 
-uint32_t nan_input_code(const Format& f, bool negative) {
-  // Formats with NaN: canonical NaN with the input's sign; otherwise +0.
-  return f.has_nan() ? nan_code(f, negative) : 0u;
+Rounded nan_input(const Format& f, bool negative) {
+  // Formats with NaN: canonical NaN with the input's sign; otherwise +0 (invalid).
+  if (f.has_nan()) return {nan_code(f, negative), 0};
+  return {0u, kFlagInvalid};
 }
 
-uint32_t inf_input_code(const Format& f, bool negative, Overflow ov) {
+Rounded inf_input(const Format& f, bool negative, Overflow ov) {
   // Mode-independent (project decision).
-  if (f.kind == Format::Kind::kE8M0 && negative) return 0xFF;
-  if (ov == Overflow::kSaturate) return max_code(f, negative);
-  if (f.has_inf()) return inf_code(f, negative);
-  if (f.has_nan()) return nan_code(f, negative);
-  return max_code(f, negative);
+  if (f.kind == Format::Kind::kE8M0 && negative) return {0xFF, kFlagInvalid};
+  if (ov == Overflow::kSaturate) return {max_code(f, negative), kFlagInvalid | kFlagSaturated};
+  if (f.has_inf()) return {inf_code(f, negative), 0};
+  if (f.has_nan()) return {nan_code(f, negative), kFlagInvalid};
+  return {max_code(f, negative), kFlagInvalid | kFlagSaturated};
 }
 
 }  // namespace
 
-uint32_t round_rational(const Format& f, bool negative, const Rational& magnitude, Mode mode,
-                        Overflow overflow) {
+Rounded round_rational_flags(const Format& f, bool negative, const Rational& magnitude, Mode mode,
+                             Overflow overflow, uint64_t rnd) {
   if (magnitude < 0) throw std::invalid_argument("mx_oracle: negative magnitude");
   switch (f.kind) {
     case Format::Kind::kFloat:
-      return round_float(f, negative, magnitude, mode, overflow);
+      return round_float(f, negative, magnitude, mode, overflow, rnd);
     case Format::Kind::kInt:
-      return round_int(f, negative, magnitude, mode, overflow);
+      return round_int(f, negative, magnitude, mode, overflow, rnd);
     case Format::Kind::kE8M0:
-      return round_e8m0(f, negative, magnitude, mode, overflow);
+      return round_e8m0(f, negative, magnitude, mode, overflow, rnd);
   }
   fail("round_rational: bad kind");
 }
 
-uint32_t round_to_code(const Format& f, double x, Mode mode, Overflow overflow) {
+Rounded round_to_code_flags(const Format& f, double x, Mode mode, Overflow overflow, uint64_t rnd) {
   const bool negative = std::signbit(x);
-  if (std::isnan(x)) return nan_input_code(f, negative);
-  if (std::isinf(x)) return inf_input_code(f, negative, overflow);
-  return round_rational(f, negative, rational_from_double(std::fabs(x)), mode, overflow);
+  if (std::isnan(x)) return nan_input(f, negative);
+  if (std::isinf(x)) return inf_input(f, negative, overflow);
+  return round_rational_flags(f, negative, rational_from_double(std::fabs(x)), mode, overflow, rnd);
+}
+
+uint32_t round_rational(const Format& f, bool negative, const Rational& magnitude, Mode mode,
+                        Overflow overflow) {
+  if (mode == Mode::kStochastic) fail("round_rational: stochastic rounding needs random bits");
+  return round_rational_flags(f, negative, magnitude, mode, overflow).code;
+}
+
+uint32_t round_to_code(const Format& f, double x, Mode mode, Overflow overflow) {
+  if (mode == Mode::kStochastic) fail("round_to_code: stochastic rounding needs random bits");
+  return round_to_code_flags(f, x, mode, overflow).code;
 }
 
 // ---------------------------------------------------------------------------
@@ -653,8 +696,8 @@ void fill_expected_codes(const Table& table, Mode mode, Overflow overflow, uint3
     }
   }
   if (n_finite < count) {
-    const uint32_t inf_c = inf_input_code(f, negative, overflow);
-    const uint32_t nan_c = nan_input_code(f, negative);
+    const uint32_t inf_c = inf_input(f, negative, overflow).code;
+    const uint32_t nan_c = nan_input(f, negative).code;
     for (uint32_t i = n_finite; i < count; ++i)
       out[i] = (mag_first + i == 0x7F800000u) ? inf_c : nan_c;
   }

@@ -46,9 +46,13 @@ enum class Mode {
   kTowardPositive,  // ceiling
   kTowardNegative,  // floor
   kOdd,             // round to odd: if inexact, the neighbour whose code LSB is 1
+  kStochastic,      // with 64 random bits r: the upper neighbour iff r < floor(2^64 * frac),
+                    // frac = (|x| - lo) / (hi - lo) (round_rational_flags only)
 };
 
-enum class Overflow { kSaturate, kToNanOrInf };
+// kInfAlways: the accumulators' ovf=inf, an overflow is Inf (NaN, MAX without them) in every
+// mode; kToNanOrInf clamps in the modes that round toward MAX (IEEE 754 §7.4).
+enum class Overflow { kSaturate, kToNanOrInf, kInfAlways };
 
 // Format descriptor (oracle-private; unrelated to any descriptor in formats/).
 struct Format {
@@ -126,6 +130,32 @@ uint32_t round_rational(const Format& f, bool negative, const Rational& magnitud
                         Overflow overflow);
 // Same for a double (NaN, +-Inf and -0 allowed).  Any float converts exactly.
 uint32_t round_to_code(const Format& f, double x, Mode mode, Overflow overflow);
+
+// Status flags of a conversion (the bit values are mxlab's, but defined here on their own):
+//   inexact    the result differs from the exact value (also on every overflow);
+//   underflow  inexact and tiny BEFORE rounding: a float format's |x| < 2^emin; for e8m0
+//              every |x| < 2^-127 (zero included); intN never;
+//   overflow   the rounding with an unbounded exponent is beyond MAX on x's side;
+//   saturated  the result is MAX (on x's side) because of an overflow or an infinity;
+//   invalid    NaN into a format without NaN, x < 0 into e8m0, an infinity into a format
+//              (or policy) that gives NaN or MAX for it.
+// NaN into a format with NaN, zeros and Inf -> Inf raise nothing.
+enum Flag : unsigned {
+  kFlagInexact = 1,
+  kFlagUnderflow = 2,
+  kFlagOverflow = 4,
+  kFlagSaturated = 8,
+  kFlagInvalid = 16,
+};
+struct Rounded {
+  uint32_t code = 0;
+  unsigned flags = 0;
+};
+// round_rational / round_to_code with the flags; `rnd` is used by Mode::kStochastic only.
+Rounded round_rational_flags(const Format& f, bool negative, const Rational& magnitude, Mode mode,
+                             Overflow overflow, uint64_t rnd = 0);
+Rounded round_to_code_flags(const Format& f, double x, Mode mode, Overflow overflow,
+                            uint64_t rnd = 0);
 
 // ---- Exhaustive helper ------------------------------------------------------
 // Sorted table of a format's finite magnitudes (one per sign side) used to

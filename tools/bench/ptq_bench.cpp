@@ -16,7 +16,7 @@
 
 #include "algorithms/gptq.hpp"
 #include "algorithms/matrix.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "experiments/model/eval.hpp"
 #include "experiments/model/model_error.hpp"
 #include "experiments/model/model_ptq.hpp"

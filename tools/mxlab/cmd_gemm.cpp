@@ -9,7 +9,7 @@
 
 #include "emulator/accum_model.hpp"
 #include "emulator/gemm.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/catalog.hpp"
 #include "formats/codec.hpp"
 #include "tools/mxlab/commands.hpp"

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "emulator/golden.hpp"
+#include "emulator/io/golden.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {

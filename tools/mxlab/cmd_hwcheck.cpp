@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 
 #include "emulator/accum_model.hpp"
-#include "emulator/hwcheck.hpp"
+#include "experiments/hw/hwcheck.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {

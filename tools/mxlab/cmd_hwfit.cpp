@@ -1,5 +1,5 @@
 // mxlab hwfit: identifies the accumulator model of each capture family of a hardware probe
-// file, stage by stage from the targeted probes (emulator/hwfit.hpp, results/HARDWARE.md).
+// file, stage by stage from the targeted probes (experiments/hw/hwfit.hpp, results/HARDWARE.md).
 //
 //   mxlab hwfit --data probe.h5 [--group SUBSTR]... [--report fit.json] [--expect MODEL]
 //               [--threads N]
@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "emulator/accum_model.hpp"
-#include "emulator/hwcheck.hpp"
-#include "emulator/hwfit.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
+#include "experiments/hw/hwcheck.hpp"
+#include "experiments/hw/hwfit.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "algorithms/ptq.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "tools/mxlab/commands.hpp"
 
 namespace mx::cli {

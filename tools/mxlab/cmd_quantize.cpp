@@ -6,9 +6,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "emulator/io/tensor_io.hpp"
 #include "emulator/pack.hpp"
 #include "emulator/quantize.hpp"
-#include "emulator/tensor.hpp"
 #include "formats/catalog.hpp"
 #include "formats/compat_microxcaling.hpp"
 #include "tools/mxlab/commands.hpp"

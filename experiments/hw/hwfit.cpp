@@ -1,5 +1,5 @@
-// hwfit: an accumulator model from probe data, stage by stage (emulator/hwfit.hpp).
-#include "emulator/hwfit.hpp"
+// hwfit: an accumulator model from probe data, stage by stage (experiments/hw/hwfit.hpp).
+#include "experiments/hw/hwfit.hpp"
 
 #include <fmt/format.h>
 

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <hdf5.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 
 namespace mx {
 namespace {

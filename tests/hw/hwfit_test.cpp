@@ -1,9 +1,9 @@
-// hwfit (emulator/hwfit.hpp): recovers each H100 preset from the committed capture
+// hwfit (experiments/hw/hwfit.hpp): recovers each H100 preset from the committed capture
 // (tests/data/hw/h100_probe.h5) stage by stage, recovers a model inside its space from data
 // that model generated, rejects data from accumulators outside the space (stochastic
 // rounding, chunked pairwise sums) naming the probe kinds left unexplained, and fails cleanly
 // on bad input.
-#include "emulator/hwfit.hpp"
+#include "experiments/hw/hwfit.hpp"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +21,7 @@
 
 #include "emulator/accum_model.hpp"
 #include "emulator/dot.hpp"
-#include "emulator/hwcheck.hpp"
+#include "experiments/hw/hwcheck.hpp"
 #include "formats/catalog.hpp"
 #include "tests/cli/run_mxlab.hpp"
 

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "emulator/accum_model.hpp"
-#include "emulator/hwcheck.hpp"
+#include "experiments/hw/hwcheck.hpp"
 
 namespace mx {
 

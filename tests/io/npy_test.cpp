@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 
 namespace mx {
 namespace {

@@ -16,7 +16,7 @@
 #include <hdf5.h>
 
 #include "emulator/accum_model.hpp"
-#include "emulator/hwcheck.hpp"
+#include "experiments/hw/hwcheck.hpp"
 
 namespace fs = std::filesystem;
 

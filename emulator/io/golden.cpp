@@ -1,4 +1,4 @@
-#include "emulator/golden.hpp"
+#include "emulator/io/golden.hpp"
 
 #include <bit>
 #include <cmath>
@@ -12,8 +12,8 @@
 #include <hdf5.h>
 
 #include "emulator/dot.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "emulator/pack.hpp"
-#include "emulator/tensor.hpp"
 #include "formats/codec.hpp"
 #include "formats/rounding.hpp"
 

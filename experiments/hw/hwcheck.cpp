@@ -1,5 +1,5 @@
 // Hardware probe captures: reading (HDF5 C API) and comparing with an AccumModel.
-#include "emulator/hwcheck.hpp"
+#include "experiments/hw/hwcheck.hpp"
 
 #include <algorithm>
 #include <filesystem>

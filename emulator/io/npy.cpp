@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "emulator/tensor.hpp"
+#include "emulator/io/tensor_io.hpp"
 
 namespace mx {
 namespace {

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "emulator/golden.hpp"
-#include "emulator/tensor.hpp"
+#include "emulator/io/golden.hpp"
+#include "emulator/io/tensor_io.hpp"
 #include "formats/codec.hpp"
 #include "tests/oracle/oracle_dot.hpp"
 
