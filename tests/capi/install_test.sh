@@ -16,6 +16,11 @@ for f in bin/mxlab lib/libmxlab.so lib/libmxlab.a include/mxlab/mxlab.h \
   [ -e "$P/$f" ] || { echo "install_test: $P/$f is missing"; exit 1; }
 done
 "$P/bin/mxlab" --version
+# The library is the numeric core only: no HDF5, no MPI.
+if ldd "$P/lib/libmxlab.so" | grep -Ei "hdf5|mpi"; then
+  echo "install_test: libmxlab.so depends on HDF5 or MPI"
+  exit 1
+fi
 
 # C through pkg-config (the sources are copied out of the tree first).
 cp "$src/tests/capi/capi_c99_test.c" "$tmp/main.c"
