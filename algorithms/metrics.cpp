@@ -7,6 +7,22 @@
 
 namespace mx::algo {
 
+double sqnr_db(double ref2, double err2) {
+  if (err2 == 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(ref2 / err2);
+}
+
+double cosine_similarity(double dot, double ref2, double q2) {
+  if (ref2 == 0 && q2 == 0) return 1.0;
+  if (ref2 == 0 || q2 == 0) return 0.0;
+  return dot / (std::sqrt(ref2) * std::sqrt(q2));
+}
+
+double rel_fro_error(double ref2, double err2) {
+  if (err2 == 0) return 0.0;
+  return std::sqrt(err2 / ref2);
+}
+
 double mean_softmax_kl(const Mat& x, const Mat& xq) {
   double total = 0;
   for (Index r = 0; r < x.rows(); ++r) {
@@ -45,9 +61,9 @@ ErrorStats error_stats(const Mat& x, const Mat& xq) {
   }
   const double n = double(x.size());
   s.mse = n > 0 ? se / n : 0.0;
-  s.sqnr_db = se > 0 ? 10.0 * std::log10(sx / se) : std::numeric_limits<double>::infinity();
-  s.cosine = (sx > 0 && sq > 0) ? dot / (std::sqrt(sx) * std::sqrt(sq)) : 0.0;
-  s.rel_fro = sx > 0 ? std::sqrt(se / sx) : 0.0;
+  s.sqnr_db = sqnr_db(sx, se);
+  s.cosine = cosine_similarity(dot, sx, sq);
+  s.rel_fro = rel_fro_error(sx, se);
   s.kl_divergence = mean_softmax_kl(x, xq);
   return s;
 }

@@ -134,18 +134,40 @@ void quantize_typed(const QuantizeOptions& opt, const T* x, std::size_t n,
 
 }  // namespace
 
+void quantize_buffer(const QuantizeOptions& opt, const float* x,
+                     const std::vector<std::size_t>& shape, float* y, std::uint32_t* codes,
+                     std::uint32_t* scales) {
+  if (opt.block.format.block_size < 0) throw std::invalid_argument("--block-size must be >= 1");
+  if (opt.block.format.block_size > 0)
+    make_blocking(shape, opt.axis, opt.block.format.block_size);  // validate axis
+  std::size_t n = 1;
+  for (std::size_t d : shape) n *= d;
+  quantize_typed<float>(opt, x, n, shape, y, codes, scales);
+}
+
+void quantize_buffer(const QuantizeOptions& opt, const double* x,
+                     const std::vector<std::size_t>& shape, double* y, std::uint32_t* codes,
+                     std::uint32_t* scales) {
+  if (opt.block.format.block_size < 0) throw std::invalid_argument("--block-size must be >= 1");
+  if (opt.block.format.block_size > 0)
+    make_blocking(shape, opt.axis, opt.block.format.block_size);  // validate axis
+  std::size_t n = 1;
+  for (std::size_t d : shape) n *= d;
+  quantize_typed<double>(opt, x, n, shape, y, codes, scales);
+}
+
+std::size_t num_scales(const QuantizeOptions& opt, const std::vector<std::size_t>& shape) {
+  const int block = opt.block.format.block_size;
+  if (block < 0) throw std::invalid_argument("--block-size must be >= 1");
+  return block > 0 ? make_blocking(shape, opt.axis, block).num_blocks() : 0;
+}
+
 void quantize_tensor(const QuantizeOptions& opt, const Tensor& in, Tensor* dequantized,
                      std::vector<std::uint32_t>* codes, std::vector<std::uint32_t>* scales) {
-  const MxFormat& f = opt.block.format;
-  if (f.block_size < 0) throw std::invalid_argument("--block-size must be >= 1");
   const std::size_t n = in.size();
-  if (f.block_size > 0) make_blocking(in.shape, opt.axis, f.block_size);  // validate axis
+  const std::size_t nscales = num_scales(opt, in.shape);  // validates block size and axis
   if (codes) codes->resize(n);
-  if (scales) {
-    const Blocking bk =
-        f.block_size > 0 ? make_blocking(in.shape, opt.axis, f.block_size) : Blocking{};
-    scales->resize(f.block_size > 0 ? bk.num_blocks() : 0);
-  }
+  if (scales) scales->resize(nscales);
   if (dequantized && dequantized != &in) {
     dequantized->shape = in.shape;
     dequantized->dtype = in.dtype;
@@ -158,10 +180,10 @@ void quantize_tensor(const QuantizeOptions& opt, const Tensor& in, Tensor* dequa
   std::uint32_t* sp = scales ? scales->data() : nullptr;
   if (in.dtype == DType::kF32) {
     float* y = dequantized ? const_cast<float*>(dequantized->f32.data()) : nullptr;
-    quantize_typed<float>(opt, in.f32.data(), n, in.shape, y, cp, sp);
+    quantize_buffer(opt, in.f32.data(), in.shape, y, cp, sp);
   } else {
     double* y = dequantized ? const_cast<double*>(dequantized->f64.data()) : nullptr;
-    quantize_typed<double>(opt, in.f64.data(), n, in.shape, y, cp, sp);
+    quantize_buffer(opt, in.f64.data(), in.shape, y, cp, sp);
   }
 }
 

@@ -34,6 +34,20 @@ Blocking make_blocking(const std::vector<std::size_t>& shape, int axis, int bloc
 void quantize_tensor(const QuantizeOptions& opt, const Tensor& in, Tensor* dequantized,
                      std::vector<std::uint32_t>* codes, std::vector<std::uint32_t>* scales);
 
+// The same on caller-owned memory, so a front end (the Python module) quantizes its arrays
+// without copying them into a Tensor: x holds the product of `shape` values in C order; y (the
+// dequantized values, may equal x), codes (one per element) and scales (one per block) may
+// each be null. Bit-identical to quantize_tensor, which calls it.
+void quantize_buffer(const QuantizeOptions& opt, const float* x,
+                     const std::vector<std::size_t>& shape, float* y, std::uint32_t* codes,
+                     std::uint32_t* scales);
+void quantize_buffer(const QuantizeOptions& opt, const double* x,
+                     const std::vector<std::size_t>& shape, double* y, std::uint32_t* codes,
+                     std::uint32_t* scales);
+// Number of scale codes quantize_buffer writes (0 for element-wise formats); validates the
+// axis like make_blocking.
+std::size_t num_scales(const QuantizeOptions& opt, const std::vector<std::size_t>& shape);
+
 // Runs fn(begin, end) over [0, n) split into `threads` contiguous chunks.
 template <typename Fn>
 void parallel_for(std::size_t n, int threads, Fn&& fn);

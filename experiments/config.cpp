@@ -187,7 +187,7 @@ class Parser {
 
   WorkloadSpec workload(const toml::table& t, const std::string& path,
                         const std::string& name) const;
-  void model_workload(const toml::table& t, const std::string& path, WorkloadSpec& w) const;
+  ModelWorkload model_workload(const toml::table& t, const std::string& path) const;
   std::string existing_path(const toml::table& t, const std::string& path, std::string_view key,
                             bool directory) const;
   ReportSpec report(const toml::table& t, const std::string& path) const;
@@ -205,64 +205,89 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
     fail(key_path(path, "kind"),
          "missing (normal, laplace, student_t, llm_activations, weights, file, model)");
   const std::string k = as_string(*kind, key_path(path, "kind"));
+  constexpr double kInf = 1e300;
+  // The synthetic kinds' shape: rank 1..8, at most kMaxElements; rank 2 where `rank2` names
+  // the axes.
+  auto shape = [&](const char* rank2) {
+    std::vector<std::size_t> out;
+    const std::string sp = key_path(path, "shape");
+    const toml::node* sn = t.get("shape");
+    if (!sn) fail(sp, "missing (e.g. shape = [256, 4096])");
+    const toml::array& a = as_array(*sn, sp, true);
+    if (a.size() > 8) fail(sp, fmt::format("rank must be <= 8 (got {})", a.size()));
+    std::size_t total = 1;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::int64_t d = as_int(a[i], index_path(sp, i));
+      if (d < 1) fail(index_path(sp, i), fmt::format("dimension must be >= 1 (got {})", d));
+      if (static_cast<std::uint64_t>(d) > kMaxElements ||
+          total * static_cast<std::size_t>(d) > kMaxElements)
+        fail(sp, fmt::format("more than {} elements", kMaxElements));
+      total *= static_cast<std::size_t>(d);
+      out.push_back(static_cast<std::size_t>(d));
+    }
+    if (rank2 && a.size() != 2)
+      fail(sp, fmt::format("{} needs a rank-2 shape ({}) (got rank {})", k, rank2, a.size()));
+    return out;
+  };
+  int rank = -1;
   if (k == "normal") {
-    w.kind = WorkloadKind::kNormal;
     check_keys(t, path, {"kind", "shape", "axis", "mean", "std"});
+    NormalWorkload n;
+    n.mean = number_in(t, path, "mean", 0.0, -kInf, kInf, false);
+    n.stddev = number_in(t, path, "std", 1.0, 0.0, kInf, true);
+    n.shape = shape(nullptr);
+    rank = static_cast<int>(n.shape.size());
+    w.params = std::move(n);
   } else if (k == "laplace") {
-    w.kind = WorkloadKind::kLaplace;
     check_keys(t, path, {"kind", "shape", "axis", "loc", "scale"});
+    LaplaceWorkload l;
+    l.loc = number_in(t, path, "loc", 0.0, -kInf, kInf, false);
+    l.scale = number_in(t, path, "scale", 1.0, 0.0, kInf, true);
+    l.shape = shape(nullptr);
+    rank = static_cast<int>(l.shape.size());
+    w.params = std::move(l);
   } else if (k == "student_t") {
-    w.kind = WorkloadKind::kStudentT;
     check_keys(t, path, {"kind", "shape", "axis", "dof", "scale"});
+    StudentTWorkload st;
+    st.scale = number_in(t, path, "scale", 1.0, 0.0, kInf, true);
+    st.dof = number_in(t, path, "dof", 3.0, 0.0, kInf, true);
+    st.shape = shape(nullptr);
+    rank = static_cast<int>(st.shape.size());
+    w.params = std::move(st);
   } else if (k == "llm_activations") {
-    w.kind = WorkloadKind::kLlmActivations;
     check_keys(t, path,
                {"kind", "shape", "axis", "outlier_channel_fraction", "outlier_scale",
                 "heavy_token_fraction", "dof"});
+    LlmActivationsWorkload l;
+    l.dof = number_in(t, path, "dof", 3.0, 0.0, kInf, true);
+    l.outlier_channel_fraction =
+        number_in(t, path, "outlier_channel_fraction", 0.005, 0.0, 1.0, false);
+    l.heavy_token_fraction = number_in(t, path, "heavy_token_fraction", 0.05, 0.0, 1.0, false);
+    if (const toml::node* n = t.get("outlier_scale")) {
+      const std::string p = key_path(path, "outlier_scale");
+      const toml::array& a = as_array(*n, p, true);
+      if (a.size() != 2) fail(p, fmt::format("expected [min, max] (got {} values)", a.size()));
+      l.outlier_scale_min = as_number(a[0], index_path(p, 0));
+      l.outlier_scale_max = as_number(a[1], index_path(p, 1));
+      if (!(l.outlier_scale_min > 0))
+        fail(index_path(p, 0), fmt::format("must be > 0 (got {})", l.outlier_scale_min));
+      if (l.outlier_scale_max < l.outlier_scale_min)
+        fail(index_path(p, 1), fmt::format("must be >= the minimum {} (got {})",
+                                           l.outlier_scale_min, l.outlier_scale_max));
+    }
+    l.shape = shape("[tokens, channels]");
+    rank = 2;
+    w.params = std::move(l);
   } else if (k == "weights") {
-    w.kind = WorkloadKind::kWeights;
     check_keys(t, path, {"kind", "shape", "axis", "std", "row_scale_sigma"});
+    WeightsWorkload ww;
+    ww.stddev = number_in(t, path, "std", 0.02, 0.0, kInf, true);
+    ww.row_scale_sigma = number_in(t, path, "row_scale_sigma", 0.25, 0.0, 10.0, false);
+    ww.shape = shape("[out, in]");
+    rank = 2;
+    w.params = std::move(ww);
   } else if (k == "file") {
-    w.kind = WorkloadKind::kFile;
     check_keys(t, path, {"kind", "path", "axis"});
-  } else if (k == "model") {
-    w.kind = WorkloadKind::kModel;
-    check_keys(t, path,
-               {"kind", "path", "text", "windows", "window_size", "calib", "calib_windows",
-                "bits_budget", "mixed_levels"});
-    model_workload(t, path, w);
-    return w;
-  } else {
-    fail(key_path(path, "kind"),
-         fmt::format("unknown workload kind '{}' (normal, laplace, student_t, llm_activations, "
-                     "weights, file, model)",
-                     k));
-  }
-  constexpr double kInf = 1e300;
-  w.mean = number_in(t, path, "mean", 0.0, -kInf, kInf, false);
-  w.stddev =
-      number_in(t, path, "std", w.kind == WorkloadKind::kWeights ? 0.02 : 1.0, 0.0, kInf, true);
-  w.loc = number_in(t, path, "loc", 0.0, -kInf, kInf, false);
-  w.scale = number_in(t, path, "scale", 1.0, 0.0, kInf, true);
-  w.dof = number_in(t, path, "dof", 3.0, 0.0, kInf, true);
-  w.outlier_channel_fraction =
-      number_in(t, path, "outlier_channel_fraction", 0.005, 0.0, 1.0, false);
-  w.heavy_token_fraction = number_in(t, path, "heavy_token_fraction", 0.05, 0.0, 1.0, false);
-  w.row_scale_sigma = number_in(t, path, "row_scale_sigma", 0.25, 0.0, 10.0, false);
-  if (const toml::node* n = t.get("outlier_scale")) {
-    const std::string p = key_path(path, "outlier_scale");
-    const toml::array& a = as_array(*n, p, true);
-    if (a.size() != 2) fail(p, fmt::format("expected [min, max] (got {} values)", a.size()));
-    w.outlier_scale_min = as_number(a[0], index_path(p, 0));
-    w.outlier_scale_max = as_number(a[1], index_path(p, 1));
-    if (!(w.outlier_scale_min > 0))
-      fail(index_path(p, 0), fmt::format("must be > 0 (got {})", w.outlier_scale_min));
-    if (w.outlier_scale_max < w.outlier_scale_min)
-      fail(index_path(p, 1), fmt::format("must be >= the minimum {} (got {})", w.outlier_scale_min,
-                                         w.outlier_scale_max));
-  }
-  int rank = -1;
-  if (w.kind == WorkloadKind::kFile) {
     const toml::node* p = t.get("path");
     const std::string pp = key_path(path, "path");
     if (!p) fail(pp, "missing (a .npy file or file.h5:/dataset)");
@@ -275,29 +300,18 @@ WorkloadSpec Parser::workload(const toml::table& t, const std::string& path,
     const std::string resolved = std::filesystem::absolute(fp).lexically_normal().string();
     if (!std::filesystem::is_regular_file(resolved))
       fail(pp, fmt::format("no such file '{}'", resolved));
-    w.path = h5 ? resolved + ":" + dset : resolved;
+    w.params = FileWorkload{h5 ? resolved + ":" + dset : resolved};
+  } else if (k == "model") {
+    check_keys(t, path,
+               {"kind", "path", "text", "windows", "window_size", "calib", "calib_windows",
+                "bits_budget", "mixed_levels"});
+    w.params = model_workload(t, path);
+    return w;
   } else {
-    const std::string sp = key_path(path, "shape");
-    const toml::node* s = t.get("shape");
-    if (!s) fail(sp, "missing (e.g. shape = [256, 4096])");
-    const toml::array& a = as_array(*s, sp, true);
-    if (a.size() > 8) fail(sp, fmt::format("rank must be <= 8 (got {})", a.size()));
-    std::size_t total = 1;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-      const std::int64_t d = as_int(a[i], index_path(sp, i));
-      if (d < 1) fail(index_path(sp, i), fmt::format("dimension must be >= 1 (got {})", d));
-      if (static_cast<std::uint64_t>(d) > kMaxElements ||
-          total * static_cast<std::size_t>(d) > kMaxElements)
-        fail(sp, fmt::format("more than {} elements", kMaxElements));
-      total *= static_cast<std::size_t>(d);
-      w.shape.push_back(static_cast<std::size_t>(d));
-    }
-    if ((w.kind == WorkloadKind::kLlmActivations || w.kind == WorkloadKind::kWeights) &&
-        a.size() != 2)
-      fail(sp, fmt::format("{} needs a rank-2 shape ({}) (got rank {})", k,
-                           w.kind == WorkloadKind::kWeights ? "[out, in]" : "[tokens, channels]",
-                           a.size()));
-    rank = static_cast<int>(a.size());
+    fail(key_path(path, "kind"),
+         fmt::format("unknown workload kind '{}' (normal, laplace, student_t, llm_activations, "
+                     "weights, file, model)",
+                     k));
   }
   if (const toml::node* ax = t.get("axis")) {
     const std::string ap = key_path(path, "axis");
@@ -326,7 +340,8 @@ std::string Parser::existing_path(const toml::table& t, const std::string& path,
   return resolved;
 }
 
-void Parser::model_workload(const toml::table& t, const std::string& path, WorkloadSpec& w) const {
+ModelWorkload Parser::model_workload(const toml::table& t, const std::string& path) const {
+  ModelWorkload w;
   w.path = existing_path(t, path, "path", true);
   if (w.path.empty()) fail(key_path(path, "path"), "missing (the checkpoint folder)");
   if (!std::filesystem::is_regular_file(std::filesystem::path(w.path) / "config.json"))
@@ -379,6 +394,7 @@ void Parser::model_workload(const toml::table& t, const std::string& path, Workl
       w.mixed_levels.push_back(name);
     }
   }
+  return w;
 }
 
 ReportSpec Parser::report(const toml::table& t, const std::string& path) const {
@@ -458,8 +474,9 @@ void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
     }
   });
   c.algorithms = names("algorithms", "none", [&](const std::string& v, const std::string& p) {
-    if (v != "none" && !algo::parse_algorithm(v))
-      fail(p, fmt::format("unknown algorithm '{}' (none, {})", v, algo::algorithm_names()));
+    std::string err;
+    if (v != "none" && !algo::Recipe::try_parse(v, &err))
+      fail(p, fmt::format("unknown algorithm '{}' (none, or a PTQ recipe): {}", v, err));
   });
   c.accum_models = names("accum_models", "fp32", [&](const std::string& v, const std::string& p) {
     if (v == "fp32") return;
@@ -471,7 +488,7 @@ void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
   });
   bool any_model = false, all_model = true;
   for (const auto& name : c.workloads) {
-    const bool m = c.workload_specs.at(name).kind == WorkloadKind::kModel;
+    const bool m = c.workload_specs.at(name).is_model();
     any_model |= m;
     all_model &= m;
   }
@@ -493,7 +510,7 @@ void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
                        f));
     if (f == "mixed")
       for (const auto& name : c.workloads)
-        if (!(c.workload_specs.at(name).bits_budget > 0))
+        if (!(c.workload_specs.at(name).model().bits_budget > 0))
           fail(key_path(key_path("workloads", name), "bits_budget"),
                "missing: format \"mixed\" allocates weight formats under this budget");
     for (const auto& a : c.algorithms)
@@ -507,22 +524,22 @@ void Parser::model_axes(const toml::table& s, SweepConfig& c) const {
     const std::string& a = c.algorithms[i];
     if (a == "none") continue;
     for (const auto& name : c.workloads)
-      if (c.workload_specs.at(name).calib.empty())
+      if (c.workload_specs.at(name).model().calib.empty())
         fail(key_path(key_path("workloads", name), "calib"),
              fmt::format("missing: algorithm '{}' needs a calibration text", a));
-    if (a == "crossquant")
+    if (const algo::PtqStep* as = algo::Recipe::parse(a).activation_step())
       for (const auto& act : c.act_formats)
         if (act != "none" && !act.starts_with("int"))
           fail(index_path("sweep.algorithms", i),
-               fmt::format("crossquant quantizes activations itself and needs act formats "
+               fmt::format("{} quantizes activations itself and needs act formats "
                            "int<N> or none (sweep.act_formats has '{}')",
-                           act));
+                           as->name, act));
   }
   bool mixed = false;
   for (const auto& f : c.formats) mixed |= f == "mixed";
   if (mixed)
     for (const auto& name : c.workloads)
-      if (c.workload_specs.at(name).calib.empty())
+      if (c.workload_specs.at(name).model().calib.empty())
         fail(key_path(key_path("workloads", name), "calib"),
              "missing: format \"mixed\" measures layer sensitivities on a calibration text");
   if (any_model)
@@ -716,57 +733,58 @@ std::string canonical_text(const SweepConfig& c) {
   list("seeds", c.seeds, [](std::int64_t x) { return fmt::format("{}", x); });
   list("workloads", c.workloads, [](const std::string& x) { return x; });
   bool any_model = false;
-  for (const std::string& name : c.workloads)
-    any_model |= c.workload_specs.at(name).kind == WorkloadKind::kModel;
+  for (const std::string& name : c.workloads) any_model |= c.workload_specs.at(name).is_model();
   if (any_model) {  // only then: configs without model workloads keep their canonical text
     const auto same = [](const std::string& x) { return x; };
     list("act_formats", c.act_formats, same);
     list("algorithms", c.algorithms, same);
     list("accum_models", c.accum_models, same);
   }
+  auto shape = [](const std::vector<std::size_t>& v) {
+    std::string t = " shape=";
+    for (std::size_t i = 0; i < v.size(); ++i) t += fmt::format("{}{}", i ? "x" : "", v[i]);
+    return t;
+  };
   for (const std::string& name : c.workloads) {
     const WorkloadSpec& w = c.workload_specs.at(name);
-    if (w.kind == WorkloadKind::kModel) {
+    if (const ModelWorkload* m = std::get_if<ModelWorkload>(&w.params)) {
       s += fmt::format(
           "workload {}: kind=model path={} text={} windows={} window_size={} calib={} "
           "calib_windows={} bits_budget={} mixed_levels=",
-          name, w.path, w.text, w.windows, w.window_size, w.calib, w.calib_windows, w.bits_budget);
-      for (std::size_t i = 0; i < w.mixed_levels.size(); ++i)
-        s += (i ? "," : "") + w.mixed_levels[i];
+          name, m->path, m->text, m->windows, m->window_size, m->calib, m->calib_windows,
+          m->bits_budget);
+      for (std::size_t i = 0; i < m->mixed_levels.size(); ++i)
+        s += (i ? "," : "") + m->mixed_levels[i];
       s += "\n";
       continue;
     }
-    s += fmt::format("workload {}: kind={} axis={}", name, workload_kind_name(w.kind), w.axis);
-    if (w.kind == WorkloadKind::kFile) {
-      s += fmt::format(" path={}\n", w.path);
-      continue;
-    }
-    s += " shape=";
-    for (std::size_t i = 0; i < w.shape.size(); ++i)
-      s += fmt::format("{}{}", i ? "x" : "", w.shape[i]);
-    switch (w.kind) {
-      case WorkloadKind::kNormal:
-        s += fmt::format(" mean={} std={}", w.mean, w.stddev);
-        break;
-      case WorkloadKind::kLaplace:
-        s += fmt::format(" loc={} scale={}", w.loc, w.scale);
-        break;
-      case WorkloadKind::kStudentT:
-        s += fmt::format(" dof={} scale={}", w.dof, w.scale);
-        break;
-      case WorkloadKind::kLlmActivations:
-        s += fmt::format(
-            " outlier_channel_fraction={} outlier_scale={},{} heavy_token_fraction={} dof={}",
-            w.outlier_channel_fraction, w.outlier_scale_min, w.outlier_scale_max,
-            w.heavy_token_fraction, w.dof);
-        break;
-      case WorkloadKind::kWeights:
-        s += fmt::format(" std={} row_scale_sigma={}", w.stddev, w.row_scale_sigma);
-        break;
-      case WorkloadKind::kFile:
-      case WorkloadKind::kModel:
-        break;
-    }
+    s += fmt::format("workload {}: kind={} axis={}", name, workload_kind_name(w.kind()), w.axis);
+    s += std::visit(Overloaded{
+                        [&](const NormalWorkload& n) {
+                          return shape(n.shape) + fmt::format(" mean={} std={}", n.mean, n.stddev);
+                        },
+                        [&](const LaplaceWorkload& l) {
+                          return shape(l.shape) + fmt::format(" loc={} scale={}", l.loc, l.scale);
+                        },
+                        [&](const StudentTWorkload& t) {
+                          return shape(t.shape) + fmt::format(" dof={} scale={}", t.dof, t.scale);
+                        },
+                        [&](const LlmActivationsWorkload& l) {
+                          return shape(l.shape) +
+                                 fmt::format(
+                                     " outlier_channel_fraction={} outlier_scale={},{} "
+                                     "heavy_token_fraction={} dof={}",
+                                     l.outlier_channel_fraction, l.outlier_scale_min,
+                                     l.outlier_scale_max, l.heavy_token_fraction, l.dof);
+                        },
+                        [&](const WeightsWorkload& ww) {
+                          return shape(ww.shape) + fmt::format(" std={} row_scale_sigma={}",
+                                                               ww.stddev, ww.row_scale_sigma);
+                        },
+                        [](const FileWorkload& f) { return fmt::format(" path={}", f.path); },
+                        [](const ModelWorkload&) { return std::string(); },
+                    },
+                    w.params);
     s += "\n";
   }
   return s;

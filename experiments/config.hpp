@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "formats/mx_format.hpp"
@@ -28,39 +29,77 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class WorkloadKind : std::uint8_t {
-  kNormal,          // N(mean, std^2)
-  kLaplace,         // Laplace(loc, scale)
-  kStudentT,        // scale * t(dof)
-  kLlmActivations,  // [tokens, channels]: N(0,1), heavy-tailed tokens, outlier channels
-  kWeights,         // [out, in]: N(0, std^2) times a log-normal per-row scale
-  kFile,            // a tensor from disk (.npy or file.h5:/dataset)
-  kModel,           // a Llama checkpoint evaluated on a text (bits per byte), optionally PTQ'd
+// A workload: its name, the axis along which MX blocks run, and the parameters of its kind
+// (one struct per kind; the TOML keys of [workloads.NAME] are the struct's members, `std` for
+// stddev and `outlier_scale = [min, max]`).
+struct NormalWorkload {  // N(mean, std^2)
+  std::vector<std::size_t> shape;
+  double mean = 0.0, stddev = 1.0;
 };
-std::string_view workload_kind_name(WorkloadKind k);
-
-struct WorkloadSpec {
-  std::string name;
-  WorkloadKind kind = WorkloadKind::kNormal;
-  std::vector<std::size_t> shape;           // synthetic kinds (file: read from the file)
-  int axis = -1;                            // the axis along which MX blocks run
-  double mean = 0.0;                        // normal
-  double stddev = 1.0;                      // normal, weights (TOML key "std")
-  double loc = 0.0;                         // laplace
-  double scale = 1.0;                       // laplace, student_t
-  double dof = 3.0;                         // student_t; llm_activations: heavy-tailed tokens
-  double outlier_channel_fraction = 0.005;  // llm_activations
-  double outlier_scale_min = 20.0;
-  double outlier_scale_max = 100.0;
+struct LaplaceWorkload {  // Laplace(loc, scale)
+  std::vector<std::size_t> shape;
+  double loc = 0.0, scale = 1.0;
+};
+struct StudentTWorkload {  // scale * t(dof)
+  std::vector<std::size_t> shape;
+  double dof = 3.0, scale = 1.0;
+};
+struct LlmActivationsWorkload {  // [tokens, channels]: N(0,1), heavy-tailed tokens, outliers
+  std::vector<std::size_t> shape;
+  double outlier_channel_fraction = 0.005;
+  double outlier_scale_min = 20.0, outlier_scale_max = 100.0;
   double heavy_token_fraction = 0.05;
-  double row_scale_sigma = 0.25;  // weights
-  std::string path;               // file: as resolved; model: the checkpoint folder
-  // model: evaluation text, its first `windows` non-overlapping windows of `window_size`
-  // bytes; calibration text and windows for PTQ; mixed precision (format "mixed").
+  double dof = 3.0;  // of the heavy-tailed tokens
+};
+struct WeightsWorkload {  // [out, in]: N(0, std^2) times a log-normal per-row scale
+  std::vector<std::size_t> shape;
+  double stddev = 0.02, row_scale_sigma = 0.25;
+};
+struct FileWorkload {  // a tensor from disk (.npy or file.h5:/dataset)
+  std::string path;    // as resolved
+};
+// A Llama checkpoint evaluated on a text (bits per byte), optionally PTQ'd: the evaluation
+// text, its first `windows` non-overlapping windows of `window_size` bytes; calibration text
+// and windows for PTQ; mixed precision (format "mixed").
+struct ModelWorkload {
+  std::string path;  // the checkpoint folder
   std::string text, calib;
   int windows = 8, window_size = 512, calib_windows = 32;
   double bits_budget = 0;                 // > 0: format "mixed" allocates under this budget
   std::vector<std::string> mixed_levels;  // candidate weight formats, ascending bits
+};
+
+// The kinds, in the order of WorkloadParams' alternatives.
+enum class WorkloadKind : std::uint8_t {
+  kNormal,
+  kLaplace,
+  kStudentT,
+  kLlmActivations,
+  kWeights,
+  kFile,
+  kModel,
+};
+std::string_view workload_kind_name(WorkloadKind k);
+
+using WorkloadParams =
+    std::variant<NormalWorkload, LaplaceWorkload, StudentTWorkload, LlmActivationsWorkload,
+                 WeightsWorkload, FileWorkload, ModelWorkload>;
+
+// std::visit over a WorkloadParams with one lambda per kind.
+template <class... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+
+struct WorkloadSpec {
+  std::string name;
+  int axis = -1;  // the axis along which MX blocks run (model: unused)
+  WorkloadParams params;
+  WorkloadKind kind() const { return static_cast<WorkloadKind>(params.index()); }
+  bool is_model() const { return std::holds_alternative<ModelWorkload>(params); }
+  const ModelWorkload& model() const { return std::get<ModelWorkload>(params); }
 };
 
 // The table printed after a sweep ([report]); also the defaults of `mxlab table`.

@@ -139,58 +139,60 @@ void write_format(hid_t loc, const std::string& name) {
 
 void write_workload(hid_t loc, const WorkloadSpec& w) {
   Id g = create_group(loc, w.name);
-  h5::attr_str(g.get(), "kind", std::string(workload_kind_name(w.kind)));
-  h5::attr_i64(g.get(), "axis", w.axis);
-  if (w.kind == WorkloadKind::kFile) {
-    h5::attr_str(g.get(), "path", w.path);
-    return;
-  }
-  if (w.kind == WorkloadKind::kModel) {
-    h5::attr_str(g.get(), "path", w.path);
-    h5::attr_str(g.get(), "text", w.text);
-    h5::attr_i64(g.get(), "windows", w.windows);
-    h5::attr_i64(g.get(), "window_size", w.window_size);
-    h5::attr_str(g.get(), "calib", w.calib);
-    h5::attr_i64(g.get(), "calib_windows", w.calib_windows);
-    h5::attr_f64(g.get(), "bits_budget", w.bits_budget);
-    std::string levels;
-    for (const auto& l : w.mixed_levels) levels += (levels.empty() ? "" : ",") + l;
-    h5::attr_str(g.get(), "mixed_levels", levels);
-    h5::attr_str(g.get(), "protocol",
-                 "windows: the first `windows` non-overlapping windows of `window_size` bytes of "
-                 "`text` from offset 0; calibration: the first `calib_windows` of `calib`");
-    return;
-  }
-  std::vector<std::int64_t> shape(w.shape.begin(), w.shape.end());
-  h5::attr_i64s(g.get(), "shape", shape);
-  switch (w.kind) {
-    case WorkloadKind::kNormal:
-      h5::attr_f64(g.get(), "mean", w.mean);
-      h5::attr_f64(g.get(), "std", w.stddev);
-      break;
-    case WorkloadKind::kLaplace:
-      h5::attr_f64(g.get(), "loc", w.loc);
-      h5::attr_f64(g.get(), "scale", w.scale);
-      break;
-    case WorkloadKind::kStudentT:
-      h5::attr_f64(g.get(), "dof", w.dof);
-      h5::attr_f64(g.get(), "scale", w.scale);
-      break;
-    case WorkloadKind::kLlmActivations:
-      h5::attr_f64(g.get(), "outlier_channel_fraction", w.outlier_channel_fraction);
-      h5::attr_f64(g.get(), "outlier_scale_min", w.outlier_scale_min);
-      h5::attr_f64(g.get(), "outlier_scale_max", w.outlier_scale_max);
-      h5::attr_f64(g.get(), "heavy_token_fraction", w.heavy_token_fraction);
-      h5::attr_f64(g.get(), "dof", w.dof);
-      break;
-    case WorkloadKind::kWeights:
-      h5::attr_f64(g.get(), "std", w.stddev);
-      h5::attr_f64(g.get(), "row_scale_sigma", w.row_scale_sigma);
-      break;
-    case WorkloadKind::kFile:
-    case WorkloadKind::kModel:
-      break;
-  }
+  const hid_t id = g.get();
+  h5::attr_str(id, "kind", std::string(workload_kind_name(w.kind())));
+  h5::attr_i64(id, "axis", w.axis);
+  auto shape = [&](const std::vector<std::size_t>& v) {
+    h5::attr_i64s(id, "shape", std::vector<std::int64_t>(v.begin(), v.end()));
+  };
+  std::visit(Overloaded{
+                 [&](const NormalWorkload& n) {
+                   shape(n.shape);
+                   h5::attr_f64(id, "mean", n.mean);
+                   h5::attr_f64(id, "std", n.stddev);
+                 },
+                 [&](const LaplaceWorkload& l) {
+                   shape(l.shape);
+                   h5::attr_f64(id, "loc", l.loc);
+                   h5::attr_f64(id, "scale", l.scale);
+                 },
+                 [&](const StudentTWorkload& t) {
+                   shape(t.shape);
+                   h5::attr_f64(id, "dof", t.dof);
+                   h5::attr_f64(id, "scale", t.scale);
+                 },
+                 [&](const LlmActivationsWorkload& l) {
+                   shape(l.shape);
+                   h5::attr_f64(id, "outlier_channel_fraction", l.outlier_channel_fraction);
+                   h5::attr_f64(id, "outlier_scale_min", l.outlier_scale_min);
+                   h5::attr_f64(id, "outlier_scale_max", l.outlier_scale_max);
+                   h5::attr_f64(id, "heavy_token_fraction", l.heavy_token_fraction);
+                   h5::attr_f64(id, "dof", l.dof);
+                 },
+                 [&](const WeightsWorkload& ww) {
+                   shape(ww.shape);
+                   h5::attr_f64(id, "std", ww.stddev);
+                   h5::attr_f64(id, "row_scale_sigma", ww.row_scale_sigma);
+                 },
+                 [&](const FileWorkload& f) { h5::attr_str(id, "path", f.path); },
+                 [&](const ModelWorkload& m) {
+                   h5::attr_str(id, "path", m.path);
+                   h5::attr_str(id, "text", m.text);
+                   h5::attr_i64(id, "windows", m.windows);
+                   h5::attr_i64(id, "window_size", m.window_size);
+                   h5::attr_str(id, "calib", m.calib);
+                   h5::attr_i64(id, "calib_windows", m.calib_windows);
+                   h5::attr_f64(id, "bits_budget", m.bits_budget);
+                   std::string levels;
+                   for (const auto& l : m.mixed_levels) levels += (levels.empty() ? "" : ",") + l;
+                   h5::attr_str(id, "mixed_levels", levels);
+                   h5::attr_str(id, "protocol",
+                                "windows: the first `windows` non-overlapping windows of "
+                                "`window_size` bytes of `text` from offset 0; calibration: the "
+                                "first `calib_windows` of `calib`");
+                 },
+             },
+             w.params);
 }
 
 std::string field_docs() {
@@ -245,8 +247,7 @@ void fill_file(hid_t fid, const SweepConfig& c, const RunInfo& info, std::uint64
     strings_dataset(g.get(), "scale_rule", rules);
     strings_dataset(g.get(), "rounding", modes);
     bool any_model = false;
-    for (const auto& w : c.workloads)
-      any_model |= c.workload_specs.at(w).kind == WorkloadKind::kModel;
+    for (const auto& w : c.workloads) any_model |= c.workload_specs.at(w).is_model();
     if (any_model) {
       strings_dataset(g.get(), "act_format", c.act_formats);
       strings_dataset(g.get(), "algorithm", c.algorithms);

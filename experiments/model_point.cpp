@@ -14,8 +14,9 @@
 
 namespace mx::experiments {
 
-std::shared_ptr<const ModelData> load_model_data(const WorkloadSpec& w) {
-  const std::string at = fmt::format("workloads.{}", w.name);
+std::shared_ptr<const ModelData> load_model_data(const WorkloadSpec& spec) {
+  const std::string at = fmt::format("workloads.{}", spec.name);
+  const ModelWorkload& w = spec.model();
   try {
     auto m = model::LlamaModel::load(w.path);
     auto text = model::read_text(w.text);
@@ -28,7 +29,8 @@ std::shared_ptr<const ModelData> load_model_data(const WorkloadSpec& w) {
   }
 }
 
-PointRecord run_model_point(const Point& p, const WorkloadSpec& w, const ModelData& d) {
+PointRecord run_model_point(const Point& p, const WorkloadSpec& spec, const ModelData& d) {
+  const ModelWorkload& w = spec.model();
   const auto t0 = std::chrono::steady_clock::now();
   model::LlamaModel m = d.model;  // each point quantizes its own copy
   model::ModelPtqOptions o;

@@ -61,7 +61,7 @@ Loaded load(const SweepOptions& opt) {
 // A workload's data is shared by every point on it: synthetic data depends on (workload,
 // seed), a file's data on the workload only.
 std::string data_key(const WorkloadSpec& w, std::int64_t seed) {
-  return w.kind == WorkloadKind::kFile ? w.name : fmt::format("{}#{}", w.name, seed);
+  return w.kind() == WorkloadKind::kFile ? w.name : fmt::format("{}#{}", w.name, seed);
 }
 
 // Tensor workloads by data_key; model workloads (the checkpoint and text) by name.
@@ -72,7 +72,7 @@ struct DataCache {
 
 void load_data(const SweepConfig& c, const Point& p, int threads, DataCache& cache) {
   const WorkloadSpec& w = c.workload_specs.at(p.workload);
-  if (w.kind == WorkloadKind::kModel) {
+  if (w.is_model()) {
     if (!cache.models.count(w.name)) cache.models[w.name] = load_model_data(w);
     return;
   }
@@ -108,7 +108,7 @@ class Pool {
             if (k >= mine_.size()) break;
             const Point& p = points[mine_[k]];
             const WorkloadSpec& w = c.workload_specs.at(p.workload);
-            PointRecord r = w.kind == WorkloadKind::kModel
+            PointRecord r = w.is_model()
                                 ? run_model_point(p, w, *cache.models.at(w.name))
                                 : run_point(p, w, *cache.tensors.at(data_key(w, p.seed)), q, codes);
             std::lock_guard lk(box.m);
@@ -264,7 +264,7 @@ SweepSummary run_sweep(const SweepOptions& opt) {
       }
       // File and model workloads are read now, so a bad file fails before anything is written.
       for (const Point& p : points) {
-        const WorkloadKind k = l.config.workload_specs.at(p.workload).kind;
+        const WorkloadKind k = l.config.workload_specs.at(p.workload).kind();
         if (k == WorkloadKind::kFile || k == WorkloadKind::kModel)
           load_data(l.config, p, threads, cache);
       }

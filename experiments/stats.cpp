@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include "algorithms/metrics.hpp"
+
 namespace mx::experiments {
 namespace {
 
@@ -122,21 +124,11 @@ Stats compute(const T* x, const T* q, const std::uint32_t* codes, std::size_t n,
     sq2.add(cq2);
   }
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const double inf = std::numeric_limits<double>::infinity();
   const double ex2 = sx2.value(), ee2 = se2.value(), eq2 = sq2.value();
   st.mse = m ? ee2 / static_cast<double>(m) : nan;
-  if (m == 0)
-    st.sqnr_db = nan;
-  else if (ee2 == 0)
-    st.sqnr_db = inf;
-  else
-    st.sqnr_db = 10.0 * std::log10(ex2 / ee2);
-  if (ex2 == 0 && eq2 == 0)
-    st.cosine = 1.0;
-  else if (ex2 == 0 || eq2 == 0)
-    st.cosine = 0.0;
-  else
-    st.cosine = sxq.value() / (std::sqrt(ex2) * std::sqrt(eq2));
+  // algorithms/metrics.hpp's convention; NaN when no element could be compared.
+  st.sqnr_db = m ? algo::sqnr_db(ex2, ee2) : nan;
+  st.cosine = algo::cosine_similarity(sxq.value(), ex2, eq2);
   st.kl_softmax = mean_kl_softmax(x, q, n, row_len);
   const double dn = n ? static_cast<double>(n) : 1.0;
   st.saturation_pct = 100.0 * static_cast<double>(sat) / dn;

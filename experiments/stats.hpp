@@ -12,12 +12,12 @@
 namespace mx::experiments {
 
 struct Stats {
-  double mse = 0;             // (1/m) sum e^2 over the m elements with x and q finite
-  double sqnr_db = 0;         // 10 log10(sum x^2 / sum e^2) over the same elements
-  double max_abs_err = 0;     // max |e|
-  double max_rel_err = 0;     // max |e| / |x| over x != 0
-  double cosine = 0;          // <x, q> / (|x| |q|); 1 when both are 0, 0 when one is
-  double kl_softmax = 0;      // mean over rows of KL(softmax(x_row) || softmax(q_row)), nats
+  double mse = 0;          // (1/m) sum e^2 over the m elements with x and q finite
+  double sqnr_db = 0;      // 10 log10(sum x^2 / sum e^2), same elements (algo::sqnr_db; NaN: m = 0)
+  double max_abs_err = 0;  // max |e|
+  double max_rel_err = 0;  // max |e| / |x| over x != 0
+  double cosine = 0;       // algo::cosine_similarity: 1 when both are 0, 0 when one is
+  double kl_softmax = 0;   // mean over rows of KL(softmax(x_row) || softmax(q_row)), nats
   double saturation_pct = 0;  // % of n: |x| beyond the block's extreme value (clamped)
   double underflow_pct = 0;   // % of the nonzero finite inputs whose q is 0
   double kernel_pct = 0;      // % of n with q == 0

@@ -42,7 +42,7 @@ std::vector<Point> expand(const SweepConfig& c) {
               c.scale_rules.size() * c.roundings.size());
   const std::vector<std::string> none = {""};
   for (const auto& w : c.workloads) {
-    const bool model = c.workload_specs.at(w).kind == WorkloadKind::kModel;
+    const bool model = c.workload_specs.at(w).is_model();
     for (const auto s : c.seeds)
       for (const auto& f : c.formats)
         for (const auto& act : model ? c.act_formats : none)

@@ -63,7 +63,7 @@ Tensor fill(const std::vector<std::size_t>& shape, int threads, Fn fn) {
   return t;
 }
 
-Tensor llm_activations(const WorkloadSpec& w, std::uint64_t seed, int threads) {
+Tensor llm_activations(const LlmActivationsWorkload& w, std::uint64_t seed, int threads) {
   const std::size_t tokens = w.shape[0], channels = w.shape[1];
   const std::uint64_t kv = stream(seed, kValues);
   // Exactly round(fraction * channels) outlier channels, chosen by hash order.
@@ -90,7 +90,7 @@ Tensor llm_activations(const WorkloadSpec& w, std::uint64_t seed, int threads) {
   });
 }
 
-Tensor weights(const WorkloadSpec& w, std::uint64_t seed, int threads) {
+Tensor weights(const WeightsWorkload& w, std::uint64_t seed, int threads) {
   const std::size_t rows = w.shape[0], cols = w.shape[1];
   const std::uint64_t kv = stream(seed, kValues), kr = stream(seed, kRows);
   std::vector<double> row_scale(rows);
@@ -100,44 +100,49 @@ Tensor weights(const WorkloadSpec& w, std::uint64_t seed, int threads) {
               [&](std::size_t i) { return row_scale[i / cols] * normal_draw(kv, i); });
 }
 
+Tensor file_workload(const WorkloadSpec& w, const FileWorkload& f) {
+  Tensor t;
+  try {
+    t = read_tensor(f.path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("workloads.{}.path: {}", w.name, e.what()));
+  }
+  const int rank = static_cast<int>(t.shape.size());
+  if (rank == 0 || w.axis < -rank || w.axis >= rank)
+    throw std::runtime_error(
+        fmt::format("workloads.{}.axis: axis {} is out of range for {} (rank {})", w.name, w.axis,
+                    f.path, rank));
+  if (t.size() == 0)
+    throw std::runtime_error(fmt::format("workloads.{}.path: {} is empty", w.name, f.path));
+  return t;
+}
+
 }  // namespace
 
 Tensor make_workload(const WorkloadSpec& w, std::uint64_t seed, int threads) {
   const std::uint64_t kv = stream(seed, kValues);
-  switch (w.kind) {
-    case WorkloadKind::kNormal:
-      return fill(w.shape, threads,
-                  [&](std::size_t i) { return w.mean + w.stddev * normal_draw(kv, i); });
-    case WorkloadKind::kLaplace:
-      return fill(w.shape, threads,
-                  [&](std::size_t i) { return w.loc + w.scale * laplace_draw(kv, i); });
-    case WorkloadKind::kStudentT:
-      return fill(w.shape, threads,
-                  [&](std::size_t i) { return w.scale * student_t_draw(kv, i, w.dof); });
-    case WorkloadKind::kLlmActivations:
-      return llm_activations(w, seed, threads);
-    case WorkloadKind::kWeights:
-      return weights(w, seed, threads);
-    case WorkloadKind::kFile: {
-      Tensor t;
-      try {
-        t = read_tensor(w.path);
-      } catch (const std::exception& e) {
-        throw std::runtime_error(fmt::format("workloads.{}.path: {}", w.name, e.what()));
-      }
-      const int rank = static_cast<int>(t.shape.size());
-      if (rank == 0 || w.axis < -rank || w.axis >= rank)
-        throw std::runtime_error(
-            fmt::format("workloads.{}.axis: axis {} is out of range for {} (rank {})", w.name,
-                        w.axis, w.path, rank));
-      if (t.size() == 0)
-        throw std::runtime_error(fmt::format("workloads.{}.path: {} is empty", w.name, w.path));
-      return t;
-    }
-    case WorkloadKind::kModel:
-      throw std::logic_error("a model workload has no tensor (run_model_point evaluates it)");
-  }
-  throw std::logic_error("unknown workload kind");
+  return std::visit(
+      Overloaded{
+          [&](const NormalWorkload& n) {
+            return fill(n.shape, threads,
+                        [&](std::size_t i) { return n.mean + n.stddev * normal_draw(kv, i); });
+          },
+          [&](const LaplaceWorkload& l) {
+            return fill(l.shape, threads,
+                        [&](std::size_t i) { return l.loc + l.scale * laplace_draw(kv, i); });
+          },
+          [&](const StudentTWorkload& t) {
+            return fill(t.shape, threads,
+                        [&](std::size_t i) { return t.scale * student_t_draw(kv, i, t.dof); });
+          },
+          [&](const LlmActivationsWorkload& l) { return llm_activations(l, seed, threads); },
+          [&](const WeightsWorkload& ww) { return weights(ww, seed, threads); },
+          [&](const FileWorkload& f) { return file_workload(w, f); },
+          [](const ModelWorkload&) -> Tensor {
+            throw std::logic_error("a model workload has no tensor (run_model_point evaluates it)");
+          },
+      },
+      w.params);
 }
 
 }  // namespace mx::experiments

@@ -17,6 +17,12 @@ else
   ctest --test-dir build/release -j"$jobs" --output-on-failure --timeout 3000
 fi
 
+# The Python package (tools/python): built by pip in a fresh virtual environment (Debian's
+# python3 with its numpy, torch and pandas visible; nanobind, scikit-build-core, ml_dtypes and
+# pytest from PyPI, numpy kept at Debian's 1.x for torch), then its pytest suite, compared
+# bit for bit with the CLI built above. Compiler cache: ccache when installed.
+bash tools/python/ci.sh build/release/tools/mxlab
+
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DMX_WERROR=ON -DMX_SANITIZE=ON \
       -DMX_BUILD_BENCHMARKS=OFF -DCMAKE_CXX_FLAGS="-O1"
 cmake --build build/asan -j"$jobs"

@@ -6,7 +6,8 @@ pkgs=(cmake g++ make git pkg-config
       libboost-dev libeigen3-dev libfmt-dev libbenchmark-dev libgtest-dev
       libhdf5-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
       libopenmpi-dev openmpi-bin python3-numpy python3-h5py python3-matplotlib
-      verilator)
+      verilator
+      python3-dev python3-venv python3-pip python3-torch python3-pandas ninja-build)  # tools/python
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

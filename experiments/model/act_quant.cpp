@@ -1,6 +1,6 @@
 #include "experiments/model/act_quant.hpp"
 
-#include "algorithms/crossquant.hpp"
+#include <utility>
 
 namespace mx::model {
 
@@ -12,14 +12,11 @@ ActQuantizerPtr per_token_int_quantizer(const algo::QuantSpec& spec) {
   });
 }
 
-ActQuantizerPtr crossquant_quantizer(int bits, double alpha, algo::Vec static_colmax,
-                                     Rounding rounding) {
-  auto c = std::make_shared<const algo::Vec>(std::move(static_colmax));
-  return std::make_shared<const QuantLinear::ActQuantizer>(
-      [bits, alpha, c, rounding](RowMatrixXf& x) {
-        const algo::Mat xd = x.cast<double>();
-        x = algo::crossquant(xd, bits, alpha, c.get(), rounding).xq.cast<float>();
-      });
+ActQuantizerPtr act_quantizer(algo::ActQuantFn f) {
+  return std::make_shared<const QuantLinear::ActQuantizer>([f = std::move(f)](RowMatrixXf& x) {
+    const algo::Mat xd = x.cast<double>();
+    x = f(xd).cast<float>();
+  });
 }
 
 }  // namespace mx::model

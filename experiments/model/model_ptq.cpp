@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -39,15 +41,15 @@ bool is_int_name(const std::string& s) { return s.starts_with("int"); }
 
 class Planner {
  public:
-  Planner(const ModelPtqOptions& o, algo::Algorithm alg) : o_(o) {
+  Planner(const ModelPtqOptions& o, const algo::Recipe& recipe) : o_(o) {
     act_name_ = o.format.act_name;
-    if (alg == algo::Algorithm::kCrossQuant) {
+    if (const algo::PtqStep* a = recipe.activation_step()) {
       if (act_name_ == "none") act_name_ = "int8";
       if (!is_int_name(act_name_))
-        throw ModelError(fmt::format(
-            "--act-format {}: crossquant quantizes activations itself and needs int<N> (or "
-            "none: int8)",
-            act_name_));
+        throw ModelError(
+            fmt::format("--act-format {}: {} quantizes activations itself and needs int<N> (or "
+                        "none: int8)",
+                        act_name_, a->name));
     }
   }
 
@@ -113,10 +115,10 @@ void log(const ModelPtqOptions& o, const std::string& s) {
 
 // One linear through run_ptq on its calibration inputs; installs the result.
 LinearPtqReport quantize_linear(QuantLinear& lin, const algo::Mat& x, const Plan& p,
-                                algo::Algorithm alg, const ModelPtqOptions& o) {
+                                const algo::Recipe& recipe, const ModelPtqOptions& o) {
   const auto t0 = Clock::now();
   algo::PtqOptions po;
-  po.algorithm = alg;
+  po.algorithm = recipe;
   po.weight = p.weight;
   po.act = p.act;
   po.alpha = o.alpha;
@@ -135,9 +137,8 @@ LinearPtqReport quantize_linear(QuantLinear& lin, const algo::Mat& x, const Plan
     lin.set_input_scale(r.smooth.cwiseInverse().cast<float>());
   else
     lin.set_input_scale({});
-  if (alg == algo::Algorithm::kCrossQuant) {
-    const algo::Vec colmax = x.cwiseAbs().colwise().maxCoeff().transpose();
-    lin.set_act_quantizer(crossquant_quantizer(p.act.bits, o.alpha, colmax, p.act.int_rounding));
+  if (r.act_quantizer) {
+    lin.set_act_quantizer(act_quantizer(std::move(r.act_quantizer)));
   } else if (p.int_act) {
     lin.set_act_quantizer(per_token_int_quantizer(p.act));
   } else {
@@ -239,10 +240,11 @@ std::vector<std::string> allocate(const LlamaModel& model, const std::vector<uns
 
 ModelPtqSummary apply_model_ptq(LlamaModel& model, const ModelPtqOptions& opt) {
   const auto t0 = Clock::now();
-  const auto alg = algo::parse_algorithm(opt.algorithm);
+  std::string recipe_error;
+  const std::optional<algo::Recipe> alg = algo::Recipe::try_parse(opt.algorithm, &recipe_error);
   if (!alg)
-    throw ModelError(fmt::format("--algorithm {}: unknown algorithm ({})", opt.algorithm,
-                                 algo::algorithm_names()));
+    throw ModelError(
+        fmt::format("--algorithm {}: unknown algorithm: {}", opt.algorithm, recipe_error));
   const bool mixed = opt.bits_budget != 0;
   if (mixed && !(opt.bits_budget > 0 && std::isfinite(opt.bits_budget)))
     throw ModelError(fmt::format("--bits-budget must be > 0 (got {})", opt.bits_budget));
@@ -251,7 +253,7 @@ ModelPtqSummary apply_model_ptq(LlamaModel& model, const ModelPtqOptions& opt) {
         "--weight-format {}: --bits-budget chooses every linear's weight format from the "
         "levels; leave --weight-format out",
         opt.format.weight_name));
-  const bool calibrate = *alg != algo::Algorithm::kRtn || mixed || !opt.calib_path.empty();
+  const bool calibrate = alg->needs_calibration() || mixed || !opt.calib_path.empty();
   ModelPtqSummary sum;
   sum.algorithm = opt.algorithm;
   sum.bits_budget = opt.bits_budget;

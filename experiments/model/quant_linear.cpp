@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "algorithms/metrics.hpp"
 #include "emulator/tensor.hpp"
 #include "experiments/model/model_error.hpp"
 #include "formats/catalog.hpp"
@@ -131,15 +132,9 @@ void LinearStats::merge(const LinearStats& o) {
   n += o.n;
 }
 
-double LinearStats::sqnr_db() const {
-  if (sum_err2 == 0) return std::numeric_limits<double>::infinity();
-  return 10.0 * std::log10(sum_ref2 / sum_err2);
-}
+double LinearStats::sqnr_db() const { return algo::sqnr_db(sum_ref2, sum_err2); }
 double LinearStats::mse() const { return n ? sum_err2 / static_cast<double>(n) : 0.0; }
-double LinearStats::cosine() const {
-  const double d = std::sqrt(sum_ref2) * std::sqrt(sum_q2);
-  return d > 0 ? dot / d : (sum_ref2 == sum_q2 ? 1.0 : 0.0);
-}
+double LinearStats::cosine() const { return algo::cosine_similarity(dot, sum_ref2, sum_q2); }
 
 void quantize_rows_inplace(const BlockSpec& spec, RowMatrixXf& x) {
   const BlockQuantizer bq(with_tensor_scale(spec, x));

@@ -44,9 +44,9 @@ struct LinearStats {
   std::size_t n = 0;
   void add(const RowMatrixXf& ref, const RowMatrixXf& q);
   void merge(const LinearStats& o);
-  double sqnr_db() const;  // 10 log10(sum ref^2 / sum err^2); +inf when err == 0
+  double sqnr_db() const;  // algo::sqnr_db: 10 log10(sum ref^2 / sum err^2); +inf when err == 0
   double mse() const;
-  double cosine() const;
+  double cosine() const;  // algo::cosine_similarity (1 when both are 0)
 };
 
 // Quantizes rows of x (rows x cols, contiguous) in place along the rows with `spec`

@@ -2,6 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <string>
+
 #include "experiments/config.hpp"
 #include "experiments/sweep.hpp"
 #include "test_util.hpp"
@@ -40,7 +43,7 @@ TEST(SweepConfig, DefaultConfigIsTheDocumentedSweep) {
   EXPECT_EQ(c.block_sizes, (std::vector<int>{8, 16, 32, 64, 128, 256}));
   EXPECT_EQ(c.roundings, (std::vector<Rounding>{Rounding::kNearestEven, Rounding::kNearestAway,
                                                 Rounding::kTowardZero, Rounding::kStochastic}));
-  EXPECT_EQ(c.workload_specs.at("llm_act").kind, WorkloadKind::kLlmActivations);
+  EXPECT_EQ(c.workload_specs.at("llm_act").kind(), WorkloadKind::kLlmActivations);
   EXPECT_EQ(expand(c).size(), 144u);
   EXPECT_EQ(c.report.where.size(), 1u);
   EXPECT_EQ(c.text, default_config_text());
@@ -54,7 +57,8 @@ TEST(SweepConfig, MinimalConfigTakesDefaults) {
   EXPECT_EQ(c.roundings, std::vector<Rounding>{Rounding::kNearestEven});
   EXPECT_EQ(c.seeds, std::vector<std::int64_t>{0});
   EXPECT_EQ(c.workloads, std::vector<std::string>{"w"});
-  EXPECT_EQ(c.workload_specs.at("w").shape, (std::vector<std::size_t>{4, 64}));
+  EXPECT_EQ(std::get<NormalWorkload>(c.workload_specs.at("w").params).shape,
+            (std::vector<std::size_t>{4, 64}));
 }
 
 TEST(SweepConfig, BlockSizeZeroNamesTheKeyPath) {
@@ -196,7 +200,7 @@ TEST(SweepConfig, FileWorkloadPathsResolveAgainstTheConfigFolder) {
       "[sweep]\nformats = [\"mxint8\"]\n[workloads.f]\nkind = \"file\"\npath = \"x.npy\"\n");
   const SweepConfig c = load_config_file(dir / "s.toml");
   EXPECT_EQ(c.name, "s");
-  EXPECT_EQ(c.workload_specs.at("f").path, dir / "x.npy");
+  EXPECT_EQ(std::get<FileWorkload>(c.workload_specs.at("f").params).path, dir / "x.npy");
 }
 
 TEST(SweepConfig, CanonicalTextIgnoresLayoutButNotValues) {
@@ -209,6 +213,107 @@ TEST(SweepConfig, CanonicalTextIgnoresLayoutButNotValues) {
       parse(std::string("[sweep]\nformats = [\"mxint8\"]\nblock_sizes = [32, 16]\n") + kWorkload);
   EXPECT_EQ(canonical_text(a), canonical_text(b));
   EXPECT_NE(canonical_text(a), canonical_text(c));
+}
+
+// The canonical text (what --resume compares with the result file) of every workload kind is
+// the one recorded from the code before workloads became a std::variant of per-kind structs:
+// result files written before it stay resumable.
+TEST(SweepConfig, CanonicalTextOfEveryWorkloadKindIsUnchanged) {
+  testing::TempDir dir("canon");
+  testing::write_text(dir / "x.npy", "");
+  std::filesystem::create_directory(dir / "m");
+  testing::write_text(dir / "m/config.json", "{}");
+  testing::write_text(dir / "text.txt", std::string(1000, 'a'));
+  auto canonical = [&](const char* toml) {
+    return canonical_text(parse_config(toml, "t.toml", dir.path(), "t"));
+  };
+  auto recorded = [&](std::string s) {
+    for (std::size_t p; (p = s.find("{dir}")) != std::string::npos;) s.replace(p, 5, dir.path());
+    return s;
+  };
+  EXPECT_EQ(canonical(R"([sweep]
+formats = ["mxint8", "mxfp4_e2m1"]
+block_sizes = [16, 32]
+workloads = ["n", "l", "t", "a", "w", "f"]
+
+[workloads.n]
+kind = "normal"
+shape = [4, 64]
+mean = 0.25
+std = 3.5
+axis = 0
+
+[workloads.l]
+kind = "laplace"
+shape = [128]
+loc = -1.5
+scale = 0.125
+
+[workloads.t]
+kind = "student_t"
+shape = [2, 3, 64]
+dof = 4.5
+scale = 2
+
+[workloads.a]
+kind = "llm_activations"
+shape = [16, 256]
+outlier_channel_fraction = 0.01
+outlier_scale = [10, 30.5]
+heavy_token_fraction = 0.1
+dof = 2.5
+
+[workloads.w]
+kind = "weights"
+shape = [8, 64]
+row_scale_sigma = 0.5
+
+[workloads.f]
+kind = "file"
+path = "x.npy"
+axis = -1
+)"),
+            recorded(R"(formats = mxint8 mxfp4_e2m1
+block_sizes = 16 32
+scale_rules = floor
+roundings = nearest-even
+seeds = 0
+workloads = n l t a w f
+workload n: kind=normal axis=0 shape=4x64 mean=0.25 std=3.5
+workload l: kind=laplace axis=-1 shape=128 loc=-1.5 scale=0.125
+workload t: kind=student_t axis=-1 shape=2x3x64 dof=4.5 scale=2
+workload a: kind=llm_activations axis=-1 shape=16x256 outlier_channel_fraction=0.01 outlier_scale=10,30.5 heavy_token_fraction=0.1 dof=2.5
+workload w: kind=weights axis=-1 shape=8x64 std=0.02 row_scale_sigma=0.5
+workload f: kind=file axis=-1 path={dir}/x.npy
+)"));
+  EXPECT_EQ(canonical(R"([sweep]
+formats = ["mxint4", "mixed"]
+act_formats = ["none", "int8"]
+algorithms = ["none", "gptq", "smoothquant+awq+gptq"]
+workloads = ["m"]
+
+[workloads.m]
+kind = "model"
+path = "m"
+text = "text.txt"
+calib = "text.txt"
+windows = 2
+window_size = 128
+calib_windows = 3
+bits_budget = 3.5
+mixed_levels = ["mxint2", "mxint4", "mxint8"]
+)"),
+            recorded(R"(formats = mxint4 mixed
+block_sizes = 32
+scale_rules = floor
+roundings = nearest-even
+seeds = 0
+workloads = m
+act_formats = none int8
+algorithms = none gptq smoothquant+awq+gptq
+accum_models = fp32
+workload m: kind=model path={dir}/m text={dir}/text.txt windows=2 window_size=128 calib={dir}/text.txt calib_windows=3 bits_budget=3.5 mixed_levels=mxint2,mxint4,mxint8
+)"));
 }
 
 }  // namespace

@@ -3,8 +3,11 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
+#include "algorithms/metrics.hpp"
+#include "experiments/model/quant_linear.hpp"
 #include "experiments/stats.hpp"
 #include "formats/descriptor.hpp"
 
@@ -99,6 +102,34 @@ TEST(SweepStats, ExactAndZeroTensors) {
   const std::vector<double> one = {1, 0, 0};
   EXPECT_EQ(compute_stats(one.data(), z.data(), nullptr, 3, 3, kE4M3).cosine, 0.0);
   EXPECT_EQ(compute_stats(one.data(), z.data(), nullptr, 3, 3, kE4M3).sqnr_db, 0.0);
+}
+
+// The three callers of algorithms/metrics (the sweep's statistics, the PTQ error statistics,
+// the model's per-linear statistics) agree on every degenerate case (they disagreed on two
+// zero vectors: error_stats gave cosine 0).
+TEST(SweepStats, DegenerateCasesAgreeWithThePtqAndModelStatistics) {
+  const std::vector<std::pair<std::vector<double>, std::vector<double>>> cases = {
+      {{0, 0, 0}, {0, 0, 0}},
+      {{0, 0, 0}, {0, 2, 0}},
+      {{1, 0, 0}, {0, 0, 0}},
+      {{1, -2, 3}, {1, -2, 3}},
+      {{1, -2, 3}, {1, -2, 2.5}}};
+  for (const auto& [x, q] : cases) {
+    const Stats s = compute_stats(x.data(), q.data(), nullptr, 3, 3, kE4M3);
+    const algo::ErrorStats a = algo::error_stats(Eigen::Map<const algo::Mat>(x.data(), 1, 3),
+                                                 Eigen::Map<const algo::Mat>(q.data(), 1, 3));
+    model::RowMatrixXf xf(1, 3), qf(1, 3);
+    for (int i = 0; i < 3; ++i) {
+      xf(0, i) = static_cast<float>(x[i]);
+      qf(0, i) = static_cast<float>(q[i]);
+    }
+    model::LinearStats l;
+    l.add(xf, qf);
+    EXPECT_EQ(s.sqnr_db, a.sqnr_db) << x[1] << " " << q[1];
+    EXPECT_EQ(s.sqnr_db, l.sqnr_db()) << x[1] << " " << q[1];
+    EXPECT_EQ(s.cosine, a.cosine) << x[1] << " " << q[1];
+    EXPECT_EQ(s.cosine, l.cosine()) << x[1] << " " << q[1];
+  }
 }
 
 TEST(SweepStats, HistogramBinEdges) {

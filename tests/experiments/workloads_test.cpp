@@ -14,12 +14,34 @@
 namespace mx::experiments {
 namespace {
 
-WorkloadSpec spec(WorkloadKind k, std::vector<std::size_t> shape) {
+WorkloadSpec spec(WorkloadParams params) {
   WorkloadSpec w;
   w.name = std::string("w");
-  w.kind = k;
-  w.shape = std::move(shape);
+  w.params = std::move(params);
   return w;
+}
+
+// Each synthetic kind with its default parameters.
+WorkloadSpec spec(WorkloadKind k, std::vector<std::size_t> shape) {
+  switch (k) {
+    case WorkloadKind::kNormal:
+      return spec(NormalWorkload{.shape = std::move(shape)});
+    case WorkloadKind::kLaplace:
+      return spec(LaplaceWorkload{.shape = std::move(shape)});
+    case WorkloadKind::kStudentT:
+      return spec(StudentTWorkload{.shape = std::move(shape)});
+    case WorkloadKind::kLlmActivations:
+      return spec(LlmActivationsWorkload{.shape = std::move(shape)});
+    default:
+      return spec(WeightsWorkload{.shape = std::move(shape)});
+  }
+}
+
+std::vector<std::size_t> shape_of(const WorkloadSpec& w) {
+  return std::visit(Overloaded{[](const FileWorkload&) { return std::vector<std::size_t>(); },
+                               [](const ModelWorkload&) { return std::vector<std::size_t>(); },
+                               [](const auto& s) { return s.shape; }},
+                    w.params);
 }
 
 struct Moments {
@@ -41,7 +63,7 @@ TEST(SweepWorkloads, DeterministicAndThreadIndependent) {
                  WorkloadKind::kLlmActivations, WorkloadKind::kWeights}) {
     const WorkloadSpec w = spec(k, {64, 256});
     const Tensor a = make_workload(w, 7, 1), b = make_workload(w, 7, 3), c = make_workload(w, 8, 2);
-    ASSERT_EQ(a.shape, w.shape);
+    ASSERT_EQ(a.shape, shape_of(w));
     ASSERT_EQ(a.dtype, DType::kF32);
     EXPECT_EQ(std::memcmp(a.f32.data(), b.f32.data(), a.f32.size() * 4), 0)
         << workload_kind_name(k);
@@ -52,31 +74,27 @@ TEST(SweepWorkloads, DeterministicAndThreadIndependent) {
 
 TEST(SweepWorkloads, Distributions) {
   const std::size_t n = 1 << 20;
-  WorkloadSpec nw = spec(WorkloadKind::kNormal, {n});
-  nw.mean = 1.0;
-  nw.stddev = 2.0;
+  const WorkloadSpec nw = spec(NormalWorkload{.shape = {n}, .mean = 1.0, .stddev = 2.0});
   Moments m = moments(make_workload(nw, 1, 2));
   EXPECT_NEAR(m.mean, 1.0, 0.01);
   EXPECT_NEAR(m.var, 4.0, 0.03);
-  WorkloadSpec lw = spec(WorkloadKind::kLaplace, {n});
-  lw.scale = 0.5;
+  const WorkloadSpec lw = spec(LaplaceWorkload{.shape = {n}, .scale = 0.5});
   m = moments(make_workload(lw, 1, 2));
   EXPECT_NEAR(m.mean, 0.0, 0.005);
   EXPECT_NEAR(m.mean_abs, 0.5, 0.005);  // E|X| = b
   EXPECT_NEAR(m.var, 0.5, 0.01);        // 2 b^2
-  WorkloadSpec tw = spec(WorkloadKind::kStudentT, {n});
-  tw.dof = 6;
+  const WorkloadSpec tw = spec(StudentTWorkload{.shape = {n}, .dof = 6});
   m = moments(make_workload(tw, 1, 2));
   EXPECT_NEAR(m.mean, 0.0, 0.01);
   EXPECT_NEAR(m.var, 1.5, 0.05);  // dof / (dof - 2)
 }
 
 TEST(SweepWorkloads, LlmActivationsHaveOutlierChannels) {
-  WorkloadSpec w = spec(WorkloadKind::kLlmActivations, {512, 1000});
-  w.outlier_channel_fraction = 0.01;  // exactly 10 channels
-  w.outlier_scale_min = 50;
-  w.outlier_scale_max = 60;
-  w.heavy_token_fraction = 0;
+  const WorkloadSpec w = spec(LlmActivationsWorkload{.shape = {512, 1000},
+                                                     .outlier_channel_fraction = 0.01,  // 10
+                                                     .outlier_scale_min = 50,
+                                                     .outlier_scale_max = 60,
+                                                     .heavy_token_fraction = 0});
   const Tensor t = make_workload(w, 3, 2);
   int outliers = 0;
   for (std::size_t c = 0; c < 1000; ++c) {
@@ -104,8 +122,7 @@ TEST(SweepWorkloads, FileWorkloadsAreReadAndChecked) {
   write_npy(dir / "x.npy", t);
   WorkloadSpec w;
   w.name = std::string("f");
-  w.kind = WorkloadKind::kFile;
-  w.path = dir / "x.npy";
+  w.params = FileWorkload{dir / "x.npy"};
   const Tensor r = make_workload(w, 0, 1);
   EXPECT_EQ(r.dtype, DType::kF64);
   EXPECT_EQ(r.f64, t.f64);
@@ -114,7 +131,7 @@ TEST(SweepWorkloads, FileWorkloadsAreReadAndChecked) {
               ::testing::ThrowsMessage<std::runtime_error>(
                   ::testing::StartsWith("workloads.f.axis: axis 2 is out of range")));
   w.axis = -1;
-  w.path = dir / "missing.npy";
+  w.params = FileWorkload{dir / "missing.npy"};
   EXPECT_THAT([&] { make_workload(w, 0, 1); }, ::testing::ThrowsMessage<std::runtime_error>(
                                                    ::testing::StartsWith("workloads.f.path: ")));
 }

@@ -2,6 +2,7 @@
 // subset (tests/data/hw/h100_probe.h5, provenance inside) agrees 100 % with each preset on
 // every data kind, the nearest wrong models do not, and bad input gives one error line.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -245,8 +246,10 @@ struct CmdResult {
 
 CmdResult run(const std::string& args) {
   const fs::path dir = fs::temp_directory_path();
-  const std::string outf = (dir / "mxlab_hwcheck_out.txt").string();
-  const std::string errf = (dir / "mxlab_hwcheck_err.txt").string();
+  // Per-process names: other test processes (and other checkouts) run at the same time.
+  const std::string tag = std::to_string(::getpid());
+  const std::string outf = (dir / ("mxlab_hwcheck_out_" + tag + ".txt")).string();
+  const std::string errf = (dir / ("mxlab_hwcheck_err_" + tag + ".txt")).string();
   const int rc =
       std::system((std::string(MXLAB_BIN) + " " + args + " >" + outf + " 2>" + errf).c_str());
   auto slurp = [](const std::string& p) {

@@ -1,6 +1,7 @@
 // mxlab golden: every expected output equals the independent oracle's dot product under the
 // same model (written out literally here), and the hex and HDF5 files carry exactly the
 // cases' fields.
+#include <unistd.h>
 #include <bit>
 #include <cmath>
 #include <filesystem>
@@ -75,7 +76,8 @@ TEST(GoldenVectors, ExpectedOutputsMatchTheOracle) {
 TEST(GoldenVectors, HexAndHdf5CarryTheCases) {
   const GoldenSpec spec = spec_for("mxfp4_e2m1", "exact");
   const auto golden = make_golden(spec);
-  const auto dir = std::filesystem::temp_directory_path() / "mxlab_golden_vectors";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mxlab_golden_vectors_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   write_golden_hex((dir / "v.hex").string(), spec, golden, "test");
   write_golden_h5((dir / "v.h5").string(), spec, golden, "test");

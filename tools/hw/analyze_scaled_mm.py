@@ -5,6 +5,7 @@ and prints one row per group: kernel, tile, splits, agreement of each variant.
 
     python3 tools/hw/analyze_scaled_mm.py --capture DIR/capture_*.npz --log DIR/lt.log.gz \
         [--group SUBSTR]... [--json out.json] [--procs N]
+    python3 tools/hw/analyze_scaled_mm.py annotate cap.h5 DIR/lt.log.gz   # attrs splits, algo
 
 Inputs are regenerated from the seed (tools/hw/scaled_mm_probe.py), so this runs where the
 capture ran as well as here. Variants (each row names them):
@@ -16,6 +17,8 @@ capture ran as well as here. Variants (each row names them):
   epilogue    tensor scales: R*(sa*sb), (R*sa)*sb, one rounding of R*sa*sb;
               row-wise: R*(sa_i*sb_j), (R*sa_i)*sb_j, (R*sb_j)*sa_i, one rounding
   out-rz      bf16/fp16 output truncated instead of RNE
+  reverse-order-sum / parts-summed-exactly   other reductions of the split-K parts
+  scaled-parts   the epilogue applied to each part before the sum
 """
 import argparse, gzip, json, os, re, sys
 from multiprocessing import Pool
@@ -121,6 +124,10 @@ def run_group(job):
             add("no-split " + first, sm.to_out(next(iter(epilogues(R1, sa, sb, scaling).values())), out), ref)
             Re = fsum(partials(va, xa, vb, xb, K, splits, "even", promote))
             add("even-split " + first, sm.to_out(next(iter(epilogues(Re, sa, sb, scaling).values())), out), ref)
+            e0 = lambda R_: next(iter(epilogues(R_, sa, sb, scaling).values()))  # noqa: E731
+            add("reverse-order-sum " + first, sm.to_out(e0(fsum(parts[::-1])), out), ref)
+            exact = np.sum(np.array(parts, np.float64), axis=0).astype(F32)
+            add("parts-summed-exactly " + first, sm.to_out(e0(exact), out), ref)
             if scaling != "none":  # scale each part, then sum
                 Rp = fsum([next(iter(epilogues(p, sa, sb, scaling).values())) for p in parts])
                 add("scaled-parts " + first, sm.to_out(Rp, out), ref)
@@ -130,7 +137,25 @@ def run_group(job):
                        splits=splits, tile=algo.get("tile", "?"), total=total, counts=counts)
 
 
+def annotate(h5path, log):
+    """Adds to every torch._scaled_mm group of an assembled capture the cuBLASLt algo fields
+    of its calls (attribute `cublaslt_algo`, JSON) and the split-K count (`splits`)."""
+    import h5py
+    tab = lt_table(log)
+    with h5py.File(h5path, "r+") as f:
+        for name, h in f.items():
+            a = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in h.attrs.items()}
+            key = (a["format_a"], a["format_b"], int(a["k"]), int(a["m_called"]), int(a["n"]),
+                   OUT_T[a["out_dtype"]], bool(a["fast"]), a["scaling"] == "row")
+            if key not in tab:
+                sys.exit(f"{name}: no cuBLASLt trace line for {key}")
+            h.attrs["cublaslt_algo"] = json.dumps(tab[key])
+            h.attrs["splits"] = int(tab[key].get("numSplitsK", 1))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "annotate":  # annotate CAP.h5 LOG
+        return annotate(sys.argv[2], sys.argv[3])
     ap = argparse.ArgumentParser()
     ap.add_argument("--capture", nargs="+", required=True)
     ap.add_argument("--log", required=True)

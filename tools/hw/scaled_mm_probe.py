@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import probe  # noqa: E402  (gen_kind, KINDS: the data kinds of the mma.sync probe)
 
-KINDS = probe.KINDS
+KINDS = probe.KINDS + ["split_order"]  # split_order: torch captures only (split_order())
 KS_ALL = [32, 64, 128, 256, 512, 1024, 2048, 3000, 3008, 3024, 4096, 8192, 11008, 14336, 16384,
           32768]
 KS_MIX = [32, 128, 1024, 3024, 4096, 8192, 14336, 32768]
@@ -45,6 +45,10 @@ def plan(which):
         g.append(dict(name=name, family=fam, fa=fa, fb=fb, m=M, n=N, k=K, kinds=kinds, out=out,
                       scaling=scaling))
 
+    if which == "order":  # the split-K reduction: one large part, tiny single products after
+        for K in (8192, 14336, 32768):
+            add("order", "e4m3", "e4m3", 64, 64, K, ["split_order"] * 4)
+        return g
     if which == "smoke":
         add("kseq", "e4m3", "e4m3", 64, 64, 8192, ["normal"])
         add("rowwise", "e4m3", "e4m3", 64, 64, 128, ["normal"], "bfloat16", "row")
@@ -113,6 +117,23 @@ def convert_codes(codes, src, dst):
     return table[codes]
 
 
+def split_order(rng, M, N, K):
+    """e4m3 codes: large products over the first quarter of K (one split-K part holds them
+    all), then 1-3 tiny products per row at random later indices, each near half an fp32 ulp
+    of the large sum: the order in which the parts are added shows in the rounding."""
+    A = np.zeros((1, M, K), np.uint8)
+    B = np.zeros((1, N, K), np.uint8)
+    q = K // 4
+    A[0, :, :q] = probe.finite_random(rng, "e4m3", (M, q), 12, 14)   # 32 .. 240
+    B[0, :, :] = probe.finite_random(rng, "e4m3", (N, K), 6, 8)      # 0.5 .. 1.875
+    B[0, :, :q] &= 0x7F  # positive: the large sum does not cancel
+    A[0, :, :q] &= 0x7F
+    for i in range(M):
+        for k in rng.choice(np.arange(q + 128, K), rng.integers(1, 4), replace=False):
+            A[0, i, k] = probe.finite_random(rng, "e4m3", (1,), 1, 8)[0]  # 2^-6 .. 2
+    return A, B
+
+
 def rand_scale(rng, shape, lo=-3, hi=2):
     """fp32 factors with random exponents in [lo, hi] and full mantissas (positive)."""
     return np.abs(probe.rand_c(rng, shape, lo, hi)).astype(np.float32)
@@ -123,6 +144,10 @@ def inputs(spec, seed):
     M, N, K = spec["m"], spec["n"], spec["k"]
     As, Bs, ks = [], [], []
     for kind in spec["kinds"]:
+        if kind == "split_order":
+            A, B = split_order(rng, M, N, K)
+            As.append(A); Bs.append(B); ks.append(np.full(1, KINDS.index(kind), np.uint8))
+            continue
         A, B, _ = probe.gen_kind(rng, kind, spec["fa"], 1, M, N, K)
         if spec["fb"] != spec["fa"]:
             B = convert_codes(B, spec["fa"], spec["fb"])
@@ -288,7 +313,7 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("capture")
     c.add_argument("--out", required=True)
-    c.add_argument("--plan", default="full", choices=["full", "smoke"])
+    c.add_argument("--plan", default="full", choices=["full", "smoke", "order"])
     c.add_argument("--seed", type=int, default=19)
     a = sub.add_parser("assemble")
     a.add_argument("--capture", required=True, nargs="+")

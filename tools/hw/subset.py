@@ -16,6 +16,7 @@ ap.add_argument("src"); ap.add_argument("dst")
 ap.add_argument("--tiles", type=int, default=8)
 ap.add_argument("--rows", type=int, default=16)
 ap.add_argument("--rows-long", type=int, default=8)
+ap.add_argument("--rows-xlong", type=int, default=0, help="rows for K >= 8192 (default: --rows-long)")
 ap.add_argument("--group", action="append", default=[], help="keep groups whose name has SUBSTR")
 ap.add_argument("--kinds", default="", help="comma-separated data kinds to keep (default: all)")
 a = ap.parse_args()
@@ -24,6 +25,9 @@ with h5py.File(a.src) as f, h5py.File(a.dst + ".tmp", "w") as o:
         o.attrs[k] = v
     prov = json.loads(f.attrs["provenance"])
     prov["subset"] = f"tools/hw/subset.py --tiles {a.tiles} --rows {a.rows} --rows-long {a.rows_long}"
+    if a.rows_xlong or a.group or a.kinds:  # the options added for the scaled_mm captures
+        prov["subset"] += (f" --rows-xlong {a.rows_xlong} --kinds {a.kinds or 'all'} " +
+                           " ".join(f"--group {x}" for x in a.group))
     o.attrs["provenance"] = json.dumps(prov, indent=1)
     for name, g in f.items():
         if a.group and not any(s in name for s in a.group):
@@ -37,6 +41,8 @@ with h5py.File(a.src) as f, h5py.File(a.dst + ".tmp", "w") as o:
         keep = np.concatenate([np.where(kind == x)[0][:a.tiles] for x in wanted])
         K = g["a"].shape[2]
         r = a.rows if K < 1024 else a.rows_long
+        if K >= 8192 and a.rows_xlong:
+            r = a.rows_xlong
         m, n = min(r, g["a"].shape[1]), min(r, g["b"].shape[1])
         if g["a"].shape[1] == 16 and g["b"].shape[1] == 8:  # an mma.sync tile: keep it whole
             m, n = 16, 8

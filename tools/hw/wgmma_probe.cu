@@ -49,28 +49,26 @@ __device__ __forceinline__ std::uint64_t desc(const void* p, int lbo, int sbo) {
   return d;  // base offset 0, swizzle mode 0 (none)
 }
 
-#define WG_REGS                                                                              \
+#define WG_REGS                                                                            \
   "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, " \
   "%19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}"
-#define WG_OUTS(d)                                                                          \
-  "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),     \
-      "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]),          \
-      "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]),       \
-      "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),       \
-      "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-#define WG_MMA(TA, TB)                                                                     \
-  asm volatile("wgmma.mma_async.sync.aligned.m64n64k32.f32." TA "." TB " " WG_REGS         \
-               ", %32, %33, 1, 1, 1;\n"                                                    \
-               : WG_OUTS(d)                                                                \
-               : "l"(da), "l"(db)                                                          \
+#define WG_OUTS(d)                                                                                \
+  "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), \
+      "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]),    \
+      "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]),  \
+      "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]),  \
+      "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+#define WG_MMA(TA, TB)                                                             \
+  asm volatile("wgmma.mma_async.sync.aligned.m64n64k32.f32." TA "." TB " " WG_REGS \
+               ", %32, %33, 1, 1, 1;\n"                                            \
+               : WG_OUTS(d)                                                        \
+               : "l"(da), "l"(db)                                                  \
                : "memory")
 
 template <int AB>
-__global__ void __launch_bounds__(128) wgmma_tiles(const std::uint8_t* __restrict__ A,
-                                                   const std::uint8_t* __restrict__ B,
-                                                   const float* __restrict__ C,
-                                                   float* __restrict__ D, int K, int lbo,
-                                                   int sbo) {
+__global__ void __launch_bounds__(128)
+    wgmma_tiles(const std::uint8_t* __restrict__ A, const std::uint8_t* __restrict__ B,
+                const float* __restrict__ C, float* __restrict__ D, int K, int lbo, int sbo) {
   __shared__ __align__(128) std::uint8_t sa[kM * kKb];
   __shared__ __align__(128) std::uint8_t sb[kN * kKb];
   const int tile = blockIdx.x, tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -80,7 +78,8 @@ __global__ void __launch_bounds__(128) wgmma_tiles(const std::uint8_t* __restric
   float* dout = D + static_cast<std::size_t>(tile) * kM * kN;
   float d[32];
   for (int i = 0; i < 32; ++i) {
-    const int r = 16 * warp + lane / 4 + 8 * ((i / 2) % 2), col = 8 * (i / 4) + 2 * (lane % 4) + i % 2;
+    const int r = 16 * warp + lane / 4 + 8 * ((i / 2) % 2),
+              col = 8 * (i / 4) + 2 * (lane % 4) + i % 2;
     d[i] = c[r * kN + col];
   }
   for (int kb = 0; kb < K; kb += kKb) {
@@ -102,7 +101,8 @@ __global__ void __launch_bounds__(128) wgmma_tiles(const std::uint8_t* __restric
     asm volatile("wgmma.wait_group.sync.aligned 0;\n" : WG_OUTS(d) : : "memory");
   }
   for (int i = 0; i < 32; ++i) {
-    const int r = 16 * warp + lane / 4 + 8 * ((i / 2) % 2), col = 8 * (i / 4) + 2 * (lane % 4) + i % 2;
+    const int r = 16 * warp + lane / 4 + 8 * ((i / 2) % 2),
+              col = 8 * (i / 4) + 2 * (lane % 4) + i % 2;
     dout[r * kN + col] = d[i];
   }
 }

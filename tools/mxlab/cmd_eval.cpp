@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "algorithms/ptq_step.hpp"
 #include "emulator/io/tensor_io.hpp"
 #include "experiments/model/eval.hpp"
 #include "experiments/model/model_error.hpp"
@@ -214,8 +215,8 @@ void register_eval(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--stats-windows", a->stats_windows,
                   "per-layer error statistics over the first N windows (default 1)");
   sub->add_option("--algorithm", a->algorithm,
-                  "PTQ before evaluation: rtn (default), smoothquant, awq, gptq, smoothquant+gptq, "
-                  "awq+gptq, smoothquant+awq+gptq, crossquant");
+                  "PTQ recipe before evaluation (default rtn): " + algo::recipe_rule() +
+                      " (e.g. gptq, smoothquant+awq+gptq, crossquant)");
   sub->add_option(
       "--calib", a->calib,
       "calibration text (bytes): needed by every algorithm but rtn and by --bits-budget");

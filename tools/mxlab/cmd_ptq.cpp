@@ -45,10 +45,11 @@ algo::QuantSpec parse_spec(const std::string& flag, const std::string& name, con
 
 int run_ptq_cmd(const PtqArgs& a) {
   algo::PtqOptions o;
-  const auto alg = algo::parse_algorithm(a.algorithm);
+  std::string recipe_error;
+  const auto alg = algo::Recipe::try_parse(a.algorithm, &recipe_error);
   if (!alg)
-    throw std::runtime_error(fmt::format("--algorithm: unknown algorithm '{}' ({})", a.algorithm,
-                                         algo::algorithm_names()));
+    throw std::runtime_error(
+        fmt::format("--algorithm: unknown algorithm '{}': {}", a.algorithm, recipe_error));
   o.algorithm = *alg;
   if (a.block_size < 1)
     throw std::runtime_error(fmt::format("--block-size must be >= 1 (got {})", a.block_size));
@@ -74,11 +75,11 @@ int run_ptq_cmd(const PtqArgs& a) {
   if (o.weight.kind == algo::QuantKind::kNone)
     throw std::runtime_error("--weight-format: 'none' is not a weight format");
   o.act = parse_spec("--act-format", a.act_format, a, rs, *rule);
-  if (o.algorithm == algo::Algorithm::kCrossQuant && o.act.kind != algo::QuantKind::kNone &&
-      o.act.kind != algo::QuantKind::kIntChannel)
-    throw std::runtime_error(fmt::format(
-        "--act-format: crossquant quantizes activations itself and needs int<N> (got '{}')",
-        a.act_format));
+  if (const algo::PtqStep* as = o.algorithm.activation_step();
+      as && o.act.kind != algo::QuantKind::kNone && o.act.kind != algo::QuantKind::kIntChannel)
+    throw std::runtime_error(
+        fmt::format("--act-format: {} quantizes activations itself and needs int<N> (got '{}')",
+                    as->name, a.act_format));
   o.alpha = a.alpha;
   o.pow2_scales = a.pow2_scales;
   o.gptq.damp = a.damp;
@@ -161,7 +162,7 @@ int run_ptq_cmd(const PtqArgs& a) {
                  {"mx_scales", a.act_order ? "static (original W, variant C)"
                                            : "when the block is first reached (variant B)"}};
   }
-  if (o.algorithm == algo::Algorithm::kCrossQuant) j["crossquant"] = {{"alpha", a.alpha}};
+  if (o.algorithm.has("crossquant")) j["crossquant"] = {{"alpha", a.alpha}};
   j["seconds"] = r.seconds;
   j["mxlab_version"] = version_string();
 
@@ -190,9 +191,9 @@ void register_ptq(CLI::App& app, std::vector<Command>& out) {
   sub->add_option("--activations", a->activations,
                   "X.npy or file.h5:/ds, samples x in (calibration and evaluation)")
       ->required();
-  sub->add_option(
-         "--algorithm", a->algorithm,
-         "rtn|smoothquant|awq|gptq|smoothquant+gptq|awq+gptq|smoothquant+awq+gptq|crossquant")
+  sub->add_option("--algorithm", a->algorithm,
+                  "PTQ recipe: " + algo::recipe_rule() +
+                      " (e.g. rtn, gptq, smoothquant+awq+gptq, crossquant)")
       ->required();
   sub->add_option("--weight-format", a->weight_format,
                   "MX format (mxint4, mxfp4_e2m1, mxfp8_e4m3, ...) or int<N>[_tensor|_g<G>][_asym]")
