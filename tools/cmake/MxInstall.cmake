@@ -13,10 +13,9 @@ install(TARGETS mxlab_shared mxlab_static EXPORT mxlabTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # The headers of what libmxlab holds: formats/ and the numeric core of emulator/ (the folders'
-# own headers, not their io/ or hardware subfolders).
+# own headers, not the io/ subfolder: mx::io is not part of libmxlab).
 file(GLOB _mx_format_headers ${PROJECT_SOURCE_DIR}/formats/*.hpp)
 file(GLOB _mx_emulator_headers ${PROJECT_SOURCE_DIR}/emulator/*.hpp)
-list(FILTER _mx_emulator_headers EXCLUDE REGEX "/(golden|hwcheck|hwfit)\\.hpp$")
 set(_mx_incdir ${CMAKE_INSTALL_INCLUDEDIR}/mxlab)
 install(FILES ${_mx_format_headers} DESTINATION ${_mx_incdir}/formats)
 install(FILES ${_mx_emulator_headers} DESTINATION ${_mx_incdir}/emulator)
