@@ -113,9 +113,8 @@ class Pool {
               const Point& p = points[mine_[k]];
               const WorkloadSpec& w = c.workload_specs.at(p.workload);
               PointRecord r =
-                  w.is_model()
-                      ? run_model_point(p, w, *cache.models.at(w.name))
-                      : run_point(p, w, *cache.tensors.at(data_key(w, p.seed)), q, codes);
+                  w.is_model() ? run_model_point(p, w, *cache.models.at(w.name))
+                               : run_point(p, w, *cache.tensors.at(data_key(w, p.seed)), q, codes);
               std::lock_guard lk(box.m);
               box.ready.push_back(r);
               box.cv.notify_one();

@@ -130,8 +130,7 @@ std::vector<GoldenCase> make_golden(const GoldenSpec& spec) {
     throw std::invalid_argument("golden vectors: the number of cases must be >= 1");
   // Every case holds its operands as floats and codes (and the writers copy them once more):
   // about 64 bytes per element; refuse before allocating what cannot fit.
-  const std::string what =
-      fmt::format("golden vectors: cases {} x k {}", spec.cases, spec.k);
+  const std::string what = fmt::format("golden vectors: cases {} x k {}", spec.cases, spec.k);
   check_allocation(checked_bytes({spec.cases, spec.k}, 64, what), what);
   std::vector<GoldenCase> out(spec.cases);
   const OpTable ta(spec.a.format.elem, spec.model.conv);

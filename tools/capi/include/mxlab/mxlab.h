@@ -97,7 +97,8 @@ MXLAB_API int mxlab_dot(const uint32_t* a_codes, const uint8_t* a_scales, const 
  * (A by rows, B by columns), c (m x n) or NULL, out (m x n). output_format: the rounding
  * target of each output (NULL = the model's out=, fp32 unless given; bf16, fp16, eXmY; a
  * value that differs from an out= in accum is an error), rounded with the model's out-round=
- * (nearest-even unless given) and stored as its float value. For element formats with infinities, +-Inf inputs stay +-Inf. */
+ * (nearest-even unless given) and stored as its float value. For element formats with infinities,
+ * +-Inf inputs stay +-Inf. */
 MXLAB_API int mxlab_gemm_f32(const float* a, const float* b, const float* c, float* out, size_t m,
                              size_t n, size_t k, const char* format, const char* format_b,
                              int block_size, const char* accum, const char* output_format);
