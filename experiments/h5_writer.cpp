@@ -258,8 +258,7 @@ void fill_file(hid_t fid, const SweepConfig& c, const RunInfo& info, std::uint64
   {
     // Each accumulator axis value: its canonical descriptor and one attribute per field.
     bool any_model = false;
-    for (const auto& w : c.workloads)
-      any_model |= c.workload_specs.at(w).kind == WorkloadKind::kModel;
+    for (const auto& w : c.workloads) any_model |= c.workload_specs.at(w).is_model();
     if (any_model) {
       Id g = create_group(fid, "accum_models");
       h5::attr_str(g.get(), "description",
