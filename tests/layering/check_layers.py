@@ -40,7 +40,7 @@ ALLOWED = {
     "io": {"formats", "emulator"},
     "algorithms": {"formats", "emulator"},
     "hw": {"formats", "emulator", "io"},
-    "model": {"formats", "emulator", "algorithms"},
+    "model": {"formats", "emulator", "io", "algorithms"},  # io: checkpoint and text readers
     "experiments": {"formats", "emulator", "io", "algorithms", "model"},
     "tools": {"formats", "emulator", "io", "algorithms", "hw", "model", "experiments"},
     "oracle": set(),
