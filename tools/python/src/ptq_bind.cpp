@@ -72,10 +72,11 @@ nb::object array_of(const Tensor& t) {
 // Returns (Wq, report JSON text, smoothing factors s).
 nb::tuple ptq_py(Array weights, Array activations, const PtqArgs& a, const std::string& version) {
   algo::PtqOptions o;
-  const auto alg = algo::parse_algorithm(a.algorithm);
+  std::string recipe_error;
+  const auto alg = algo::Recipe::try_parse(a.algorithm, &recipe_error);
   if (!alg)
-    throw ArgError(fmt::format("--algorithm: unknown algorithm '{}' ({})", a.algorithm,
-                               algo::algorithm_names()));
+    throw ArgError(
+        fmt::format("--algorithm: unknown algorithm '{}': {}", a.algorithm, recipe_error));
   o.algorithm = *alg;
   if (a.block_size < 1)
     throw ArgError(fmt::format("--block-size must be >= 1 (got {})", a.block_size));
@@ -98,11 +99,11 @@ nb::tuple ptq_py(Array weights, Array activations, const PtqArgs& a, const std::
   if (o.weight.kind == algo::QuantKind::kNone)
     throw ArgError("--weight-format: 'none' is not a weight format");
   o.act = parse_spec("--act-format", a.act_format, a, rs, *rule);
-  if (o.algorithm == algo::Algorithm::kCrossQuant && o.act.kind != algo::QuantKind::kNone &&
-      o.act.kind != algo::QuantKind::kIntChannel)
-    throw ArgError(fmt::format(
-        "--act-format: crossquant quantizes activations itself and needs int<N> (got '{}')",
-        a.act_format));
+  if (const algo::PtqStep* as = o.algorithm.activation_step();
+      as && o.act.kind != algo::QuantKind::kNone && o.act.kind != algo::QuantKind::kIntChannel)
+    throw ArgError(
+        fmt::format("--act-format: {} quantizes activations itself and needs int<N> (got '{}')",
+                    as->name, a.act_format));
   o.alpha = a.alpha;
   o.pow2_scales = a.pow2_scales;
   o.gptq.damp = a.damp;
@@ -179,7 +180,7 @@ nb::tuple ptq_py(Array weights, Array activations, const PtqArgs& a, const std::
                  {"mx_scales", a.act_order ? "static (original W, variant C)"
                                            : "when the block is first reached (variant B)"}};
   }
-  if (o.algorithm == algo::Algorithm::kCrossQuant) j["crossquant"] = {{"alpha", a.alpha}};
+  if (o.algorithm.has("crossquant")) j["crossquant"] = {{"alpha", a.alpha}};
   j["seconds"] = r.seconds;
   j["mxlab_version"] = version;
   algo::Mat s = r.smooth.transpose();
