@@ -182,8 +182,14 @@ NB_MODULE(_core, m) {
 
   nb::class_<AccumModel>(m, "AccumModel")
       .def(nb::init<>())
-      .def("__init__", [](AccumModel* self,
-                          const std::string& s) { new (self) AccumModel(parse_accum_model(s)); })
+      .def("__init__",
+           [](AccumModel* self, const std::string& s) {
+             try {  // the library names the key; the flag is the CLI's --accum
+               new (self) AccumModel(parse_accum_model(s));
+             } catch (const AccumModelError& e) {
+               throw mx::py::ArgError(fmt::format("--accum: {}", e.what()));
+             }
+           })
       .def("__str__", [](const AccumModel& a) { return to_string(a); })
       .def("__eq__",
            [](const AccumModel& a, const AccumModel& b) { return to_string(a) == to_string(b); })

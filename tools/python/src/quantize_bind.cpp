@@ -93,8 +93,8 @@ void check_input(const Array& x, const QuantizeOptions& opt) {
   if (opt.block.format.block_size > 0) {
     try {
       make_blocking(shape, opt.axis, opt.block.format.block_size);
-    } catch (const std::invalid_argument& e) {
-      throw ArgError(e.what());
+    } catch (const std::invalid_argument& e) {  // "axis N is out of range ...": name the flag
+      throw ArgError(fmt::format("--{}", e.what()));
     }
   }
 }
